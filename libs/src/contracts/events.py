@@ -1,0 +1,228 @@
+"""Typed payloads of every Kafka topic (JSON on the wire).
+
+`DocumentSubmitted` is the public contract for outside producers; its JSON Schema
+is committed in `schemas/` and checked for freshness by the tests. The other events
+flow between our own services, keyed by `document_key(tenant, id)` so that every
+version of one document stays in order on one partition end to end.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+#: Namespace of deterministic ids; fixed forever, ids are derived from it.
+ID_NAMESPACE = uuid.UUID("5f0c2a54-1c55-4c5e-9d0b-6a4f3b0e8e21")
+
+MAX_DOCUMENT_CHARS = 2_000_000
+TENANT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+DOCUMENT_ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,256}$"
+
+Tenant = Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
+DocumentId = Annotated[str, StringConstraints(pattern=DOCUMENT_ID_PATTERN)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+def document_key(tenant: str, document_id: str) -> str:
+    """Kafka key of a document's internal events: one partition per document."""
+    return f"{tenant}/{document_id}"
+
+
+def chunk_id(tenant: str, document_id: str, index: int) -> str:
+    """Deterministic chunk id, so a redelivered chunk overwrites instead of duplicating."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{tenant}/{document_id}#{index}"))
+
+
+def utc_now() -> datetime:
+    """Timestamps on the wire are timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Operation(StrEnum):
+    """What a document message asks for."""
+
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+class MediaType(StrEnum):
+    """Formats ingestion can parse."""
+
+    PLAIN = "text/plain"
+    MARKDOWN = "text/markdown"
+    HTML = "text/html"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DocumentSubmitted(_Event):
+    """A document to index, or to delete, from an outside producer."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "title": "documents.submitted.v1",
+            "examples": [
+                {
+                    "tenant": "acme",
+                    "id": "handbook-vacation",
+                    "operation": "upsert",
+                    "version": 3,
+                    "title": "Vacation policy",
+                    "source": "https://intranet.acme.example/handbook/vacation",
+                    "media_type": "text/markdown",
+                    "text": "# Vacation\nEmployees get 25 days of paid vacation a year.",
+                    "metadata": {"department": "hr"},
+                    "access_groups": [],
+                }
+            ],
+        },
+    )
+
+    tenant: Tenant = Field(description="Tenant that owns the document.", examples=["acme"])
+    id: DocumentId = Field(description="Producer's id, unique within the tenant.")
+    operation: Operation = Field(Operation.UPSERT, description="upsert (default) or delete.")
+    version: int = Field(
+        0,
+        ge=0,
+        description="Monotonic version; a message older than the indexed version is ignored.",
+    )
+    title: str = Field("", max_length=1000, description="Title shown in citations.")
+    source: str = Field("", max_length=2000, description="URL or path of the original.")
+    media_type: MediaType = Field(MediaType.PLAIN, description="How to parse `text`.")
+    text: str = Field(
+        "", max_length=MAX_DOCUMENT_CHARS, description="The body; required for upsert."
+    )
+    metadata: dict[Label, Annotated[str, StringConstraints(max_length=1000)]] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="Exact-match filterable attributes, string to string.",
+    )
+    access_groups: list[Label] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Groups allowed to read the document; empty means the whole tenant.",
+    )
+
+    @model_validator(mode="after")
+    def _upsert_needs_text(self) -> DocumentSubmitted:
+        if self.operation is Operation.UPSERT and not self.text.strip():
+            raise ValueError("an upsert needs a non-empty `text`")
+        return self
+
+
+class Chunk(BaseModel):
+    """One piece of a document, sized for the embedding model's context."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(ge=0, description="Position of the chunk in the document.")
+    text: str = Field(description="The chunk's text, as embedded and shown.")
+    start: int = Field(ge=0, description="Offset of the first character in the parsed text.")
+    end: int = Field(ge=0, description="Offset after the last character.")
+    heading: str = Field("", description="Heading path above the chunk, e.g. 'Policy > Limits'.")
+
+
+class _DocumentEvent(_Event):
+    tenant: Tenant = Field(description="Owning tenant.")
+    document_id: DocumentId = Field(description="Producer's document id.")
+    operation: Operation = Field(description="upsert or delete.")
+    version: int = Field(ge=0, description="Version carried from the submission.")
+    title: str = Field("", description="Document title.")
+    source: str = Field("", description="Document source link.")
+    metadata: dict[str, str] = Field(default_factory=dict, description="Filterable attributes.")
+    access_groups: list[str] = Field(default_factory=list, description="Readers; empty = tenant.")
+    submitted_at: datetime = Field(description="When ingestion accepted the submission.")
+
+    @property
+    def key(self) -> str:
+        """Kafka key of this event."""
+        return document_key(self.tenant, self.document_id)
+
+
+class DocumentChunked(_DocumentEvent):
+    """A document version split into chunks; no chunks for a delete."""
+
+    chunks: list[Chunk] = Field(default_factory=list, description="Chunks in order.")
+
+
+class EmbeddedChunk(Chunk):
+    """A chunk with its dense vector."""
+
+    vector_b64: str = Field(
+        description="Little-endian float32 vector, base64: a quarter the size of a JSON list."
+    )
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, vector: np.ndarray) -> EmbeddedChunk:
+        """Attach a vector to a chunk."""
+        raw = np.asarray(vector, dtype="<f4").tobytes()
+        return cls(**chunk.model_dump(), vector_b64=base64.b64encode(raw).decode("ascii"))
+
+    def vector(self) -> list[float]:
+        """Decode the vector."""
+        return np.frombuffer(base64.b64decode(self.vector_b64), dtype="<f4").tolist()
+
+
+class DocumentEmbedded(_DocumentEvent):
+    """A document version with a vector per chunk."""
+
+    model: str = Field("", description="Embedding engine that produced the vectors.")
+    chunks: list[EmbeddedChunk] = Field(default_factory=list, description="Chunks in order.")
+
+
+class IndexStatus(StrEnum):
+    """Outcome of indexing one document message."""
+
+    INDEXED = "indexed"
+    DELETED = "deleted"
+    #: An older version than the one already indexed arrived; it was ignored.
+    STALE_IGNORED = "stale_ignored"
+
+
+class DocumentIndexed(_Event):
+    """Confirms what the index now holds for a document."""
+
+    tenant: Tenant = Field(description="Owning tenant.")
+    document_id: DocumentId = Field(description="Producer's document id.")
+    version: int = Field(ge=0, description="Version the message carried.")
+    status: IndexStatus = Field(description="What happened.")
+    chunk_count: int = Field(ge=0, description="Chunks now searchable for this document.")
+    indexed_at: datetime = Field(default_factory=utc_now, description="When it happened.")
+
+
+class FeedbackReceived(_Event):
+    """End-user feedback on an answer."""
+
+    feedback_id: str = Field(
+        description="uuid5 of (tenant, user, answer): one per user and answer."
+    )
+    tenant: Tenant = Field(description="Tenant of the user.")
+    user_id: str = Field("", description="End user, if known.")
+    answer_id: str = Field(description="Answer the feedback is about.")
+    rating: Literal["up", "down", "none"] = Field(description="Thumbs up, down, or none.")
+    comment: str = Field("", max_length=2000, description="Free text.")
+    useful_chunk_ids: list[str] = Field(default_factory=list, description="Clicked citations.")
+    received_at: datetime = Field(default_factory=utc_now, description="When it was recorded.")
+
+
+class Notification(_Event):
+    """One fact for push-notification consumers; `notification_id` is stable per fact."""
+
+    notification_id: str = Field(description="Deterministic: consumers dedupe on it.")
+    tenant: Tenant = Field(description="Tenant it concerns; consumers filter on it.")
+    user_id: str = Field("", description="Recipient, if the fact concerns one user.")
+    kind: Literal["feedback.received"] = Field(description="What happened.")
+    title: str = Field(description="Short human-readable line.")
+    body: str = Field("", description="Longer text.")
+    attributes: dict[str, str] = Field(default_factory=dict, description="Kind-specific data.")
+    occurred_at: datetime = Field(default_factory=utc_now, description="When it happened.")
