@@ -1,0 +1,32 @@
+"""gRPC plumbing: server bootstrap, health, client channels, errors."""
+
+from __future__ import annotations
+
+from platform_grpc.channel import create_channel, is_serving
+from platform_grpc.errors import (
+    DependencyUnavailable,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    PlatformError,
+    ResourceExhausted,
+)
+from platform_grpc.server import HealthMonitor, ServiceRegistration, build_server
+from platform_grpc.validation import validated
+
+__all__ = (
+    "DependencyUnavailable",
+    "FailedPrecondition",
+    "HealthMonitor",
+    "InvalidArgument",
+    "NotFound",
+    "PermissionDenied",
+    "PlatformError",
+    "ResourceExhausted",
+    "ServiceRegistration",
+    "build_server",
+    "create_channel",
+    "is_serving",
+    "validated",
+)

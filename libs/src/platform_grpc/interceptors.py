@@ -1,0 +1,201 @@
+"""Server and client interceptors: trace ids, deadlines and error mapping in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from platform_logging import TRACE_HEADER, bind_request_context, current_trace_id, get_logger
+
+from platform_grpc.context import remaining, set_deadline
+from platform_grpc.errors import InvalidArgument, PlatformError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+_log = get_logger(__name__)
+
+# Codes a downstream failure keeps when it crosses this service: the caller's
+# remedy (retry, fix the request, wait) is the same as ours.
+# Probes and tooling call these constantly; logging them would drown the real calls.
+_QUIET_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+_PASSTHROUGH = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    """Binds the trace id, enforces a default deadline, and maps errors to statuses."""
+
+    def __init__(self, *, default_deadline_s: float) -> None:
+        self._default_deadline_s = default_deadline_s
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        """Wrap unary and server-streaming handlers (the only kinds our protos use)."""
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        incoming_trace = metadata.get(TRACE_HEADER)
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(handler.unary_unary, method, incoming_trace),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(handler.unary_stream, method, incoming_trace),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _budget(self, context: grpc.aio.ServicerContext) -> float:
+        client_remaining = context.time_remaining()
+        if client_remaining is None:
+            return self._default_deadline_s
+        return client_remaining
+
+    def _wrap_unary(self, inner: Any, method: str, incoming_trace: str | None) -> Any:
+        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            with bind_request_context(incoming_trace, rpc=method) as trace_id:
+                context.set_trailing_metadata(((TRACE_HEADER, trace_id),))
+                budget = self._budget(context)
+                set_deadline(budget)
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(budget):
+                        response = await inner(request, context)
+                except BaseException as exc:
+                    await _abort(context, exc, trace_id, method)
+                    raise
+                _log_completed(method, started)
+                return response
+
+        return unary
+
+    def _wrap_stream(self, inner: Any, method: str, incoming_trace: str | None) -> Any:
+        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            with bind_request_context(incoming_trace, rpc=method) as trace_id:
+                await context.send_initial_metadata(((TRACE_HEADER, trace_id),))
+                budget = self._budget(context)
+                set_deadline(budget)
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(budget):
+                        async for item in inner(request, context):
+                            yield item
+                except BaseException as exc:
+                    await _abort(context, exc, trace_id, method)
+                    raise
+                _log_completed(method, started)
+
+        return stream
+
+
+def _log_completed(method: str, started: float) -> None:
+    if not method.startswith(_QUIET_PREFIXES):
+        _log.info("rpc_completed", ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+async def _abort(
+    context: grpc.aio.ServicerContext, exc: BaseException, trace_id: str, method: str
+) -> None:
+    """Turn `exc` into a status on `context`; returns only for errors it does not own."""
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit) or _is_abort(exc):
+        return
+    trailing = ((TRACE_HEADER, trace_id),)
+    if isinstance(exc, InvalidArgument):
+        _log.info("rpc_invalid_argument", violations=exc.violations)
+        await context.abort_with_status(_bad_request(exc, trailing))
+    if isinstance(exc, PlatformError):
+        _log.warning("rpc_failed", code=exc.code.name, error=str(exc))
+        await context.abort(exc.code, str(exc), trailing_metadata=trailing)
+    if isinstance(exc, TimeoutError):
+        _log.warning("rpc_deadline_exceeded")
+        await context.abort(
+            grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded", trailing_metadata=trailing
+        )
+    if isinstance(exc, grpc.aio.AioRpcError):
+        code = exc.code() if exc.code() in _PASSTHROUGH else grpc.StatusCode.INTERNAL
+        _log.warning("rpc_downstream_failed", code=exc.code().name, details=exc.details())
+        await context.abort(code, f"downstream: {exc.details()}", trailing_metadata=trailing)
+    _log.exception("rpc_internal_error", method=method)
+    await context.abort(
+        grpc.StatusCode.INTERNAL,
+        f"internal error; give support the trace id {trace_id}",
+        trailing_metadata=trailing,
+    )
+
+
+def _is_abort(exc: BaseException) -> bool:
+    # context.abort() raises this private class; let it pass unchanged.
+    return type(exc).__name__ == "AbortError"
+
+
+def _bad_request(exc: InvalidArgument, trailing: tuple[tuple[str, str], ...]) -> Any:
+    """A google.rpc.Status with BadRequest field violations, as clients expect."""
+    detail = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=f, description=r)
+            for f, r in exc.violations.items()
+        ]
+    )
+    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc))
+    status.details.add().Pack(detail)
+    converted = rpc_status.to_status(status)
+    return _StatusWithTrailing(converted, trailing)
+
+
+class _StatusWithTrailing(grpc.Status):
+    def __init__(self, status: grpc.Status, trailing: tuple[tuple[str, str], ...]) -> None:
+        self.code = status.code
+        self.details = status.details
+        self.trailing_metadata = tuple(status.trailing_metadata) + trailing
+
+
+class ClientInterceptor(
+    grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor
+):
+    """Adds the trace id and caps every call's timeout by the request's own deadline."""
+
+    def __init__(self, *, default_timeout_s: float) -> None:
+        self._default_timeout_s = default_timeout_s
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        if (trace_id := current_trace_id()) and TRACE_HEADER not in metadata:
+            metadata.add(TRACE_HEADER, trace_id)
+        timeout = remaining(details.timeout or self._default_timeout_s)
+        return grpc.aio.ClientCallDetails(
+            method=details.method,
+            timeout=timeout,
+            metadata=metadata,
+            credentials=details.credentials,
+            wait_for_ready=details.wait_for_ready,
+        )
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        """Unary calls."""
+        return await continuation(self._details(details), request)
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        """Server-streaming calls."""
+        return await continuation(self._details(details), request)

@@ -1,0 +1,22 @@
+"""Kafka wiring shared by every service: broker, topics, tracing, dead letters."""
+
+from __future__ import annotations
+
+from platform_kafka.broker import build_broker, ensure_topics
+from platform_kafka.dead_letter import (
+    DEAD_LETTER_HEADERS,
+    PoisonMessage,
+    decode_event,
+    send_to_dead_letter,
+)
+from platform_kafka.tracing import TraceMiddleware
+
+__all__ = (
+    "DEAD_LETTER_HEADERS",
+    "PoisonMessage",
+    "TraceMiddleware",
+    "build_broker",
+    "decode_event",
+    "ensure_topics",
+    "send_to_dead_letter",
+)
