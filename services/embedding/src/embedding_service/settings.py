@@ -1,0 +1,26 @@
+"""Embedding settings (prefix EMBEDDING_)."""
+
+from __future__ import annotations
+
+from platform_settings import KafkaSettings, ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(ServiceSettings):
+    """Everything the embedding service reads from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="EMBEDDING_", extra="ignore")
+
+    grpc_port: int = Field(50052, ge=0, le=65535)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    consumer_group: str = Field("embedding", description="Kafka consumer group.")
+    triton_url: str = Field(..., description="host:port of Triton's gRPC endpoint.")
+    triton_model: str = Field("text_embedding", description="Model name on Triton.")
+    triton_timeout_s: float = Field(30.0, gt=0)
+    model_label: str = Field(
+        "all-MiniLM-L6-v2-int8", description="Engine name recorded on embedded events."
+    )
+    max_batch: int = Field(64, ge=1, le=1024, description="Texts per Triton request.")
+    max_texts_per_call: int = Field(256, ge=1, description="Limit of one Embed RPC.")
+    max_text_chars: int = Field(8000, ge=1, description="Limit of one text in an Embed RPC.")

@@ -1,0 +1,3 @@
+"""Generation: the public Assistant API; orchestrates guardrail, retrieval, engine, cache."""
+
+SERVICE_NAME = "generation"

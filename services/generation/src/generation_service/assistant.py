@@ -1,0 +1,178 @@
+"""The ask flow: guardrail in, cache, retrieval, engine, guardrail out, cache.
+
+Orchestration only; every side effect goes through an adapter.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from contracts.rpc import assistant_pb2, common_pb2, guardrail_pb2, retrieval_pb2
+from platform_grpc import InvalidArgument, NotFound
+from platform_logging import current_trace_id, get_logger
+
+from generation_service.core import NO_ANSWER, SourcePassage, answer_cache_key
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from generation_service.adapters import AnswerCache, Peers
+    from generation_service.core import AnswerEngine, AskInput
+
+_log = get_logger(__name__)
+BLOCKED_ANSWER = "I can't help with that request."
+UNGROUNDED_ANSWER = "I could not produce an answer that your documents support."
+
+
+class Assistant:
+    """Answers questions and forwards feedback."""
+
+    def __init__(
+        self, *, peers: Peers, cache: AnswerCache, engines: Mapping[str, AnswerEngine]
+    ) -> None:
+        self._peers = peers
+        self._cache = cache
+        self._engines = dict(engines)
+
+    async def ask(self, ask: AskInput) -> assistant_pb2.AskResponse:
+        """One answer, from the cache when the same question was answered before."""
+        engine = self._engines.get(ask.prompt_version)
+        if engine is None:
+            raise InvalidArgument.field(
+                "prompt_version", f"unknown; available: {', '.join(sorted(self._engines))}"
+            )
+        started = time.perf_counter()
+        timings = common_pb2.Timings()
+        principal = _principal(ask)
+
+        checked = await self._peers.guardrail.CheckInput(
+            guardrail_pb2.CheckInputRequest(principal=principal, text=ask.question)
+        )
+        timings.guardrail_input_ms = _ms(started)
+        flags = [f.category for f in checked.findings]
+        if checked.decision == guardrail_pb2.DECISION_BLOCK:
+            _log.info("question_blocked", flags=flags)
+            return self._finish(_refusal(BLOCKED_ANSWER, flags, ask), timings, started)
+        question = checked.text or ask.question
+
+        key = answer_cache_key(
+            ask.model_copy(update={"question": question}), epoch=await self._cache.epoch(ask.tenant)
+        )
+        if not ask.bypass_cache and (hit := await self._cache.get(key)) is not None:
+            response = assistant_pb2.AskResponse.FromString(hit)
+            response.cached = True
+            _log.info("answer_from_cache", answer_id=response.answer_id)
+            return self._finish(response, timings, started)
+
+        mark = time.perf_counter()
+        retrieved = await self._peers.retrieval.Retrieve(
+            retrieval_pb2.RetrieveRequest(
+                principal=principal, query=question, top_k=ask.top_k, filters=ask.filters
+            )
+        )
+        timings.retrieval_ms = _ms(mark)
+        passages = list(retrieved.passages)
+
+        mark = time.perf_counter()
+        answer = await engine.answer(
+            question, [SourcePassage(p.chunk_id, p.title, p.text) for p in passages]
+        )
+        timings.generation_ms = _ms(mark)
+
+        mark = time.perf_counter()
+        cited = [passages[i] for i in answer.cited]
+        verdict = await self._peers.guardrail.CheckOutput(
+            guardrail_pb2.CheckOutputRequest(
+                principal=principal, question=question, answer=answer.text, passages=cited
+            )
+        )
+        timings.guardrail_output_ms = _ms(mark)
+        flags += [f.category for f in verdict.findings]
+        if verdict.decision == guardrail_pb2.DECISION_BLOCK:
+            _log.info("answer_blocked", flags=flags)
+            return self._finish(_refusal(UNGROUNDED_ANSWER, flags, ask), timings, started)
+
+        response = assistant_pb2.AskResponse(
+            answer_id=str(uuid.uuid4()),
+            answer=verdict.text or answer.text,
+            citations=[
+                common_pb2.Citation(
+                    marker=n,
+                    chunk_id=p.chunk_id,
+                    document_id=p.document_id,
+                    title=p.title,
+                    source=p.source,
+                    snippet=answer.snippets.get(answer.cited[n - 1], ""),
+                )
+                for n, p in enumerate(cited, start=1)
+            ],
+            usage=common_pb2.Usage(
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+                cost_usd=0.0,
+                model=answer.model,
+            ),
+            guardrail_flags=flags,
+            prompt_version=ask.prompt_version,
+        )
+        # An answer that found nothing is not cached: the documents may arrive any moment.
+        if answer.text != NO_ANSWER:
+            await self._cache.put(key, response.SerializeToString())
+        await self._cache.remember_answer(response.answer_id, ask.tenant)
+        _log.info("answer_generated", answer_id=response.answer_id, citations=len(cited))
+        return self._finish(response, timings, started)
+
+    async def search(self, request: assistant_pb2.SearchRequest) -> assistant_pb2.SearchResponse:
+        """Hybrid search through retrieval, which validates and enforces access."""
+        retrieved = await self._peers.retrieval.Retrieve(
+            retrieval_pb2.RetrieveRequest(
+                principal=request.principal,
+                query=request.query,
+                top_k=request.top_k,
+                filters=request.filters,
+            )
+        )
+        return assistant_pb2.SearchResponse(
+            passages=retrieved.passages, trace_id=current_trace_id() or ""
+        )
+
+    async def submit_feedback(
+        self, request: assistant_pb2.SubmitFeedbackRequest
+    ) -> assistant_pb2.SubmitFeedbackResponse:
+        """Forward feedback on an answer this tenant received."""
+        if not request.answer_id:
+            raise InvalidArgument.field("answer_id", "required")
+        tenant = await self._cache.answer_tenant(request.answer_id)
+        if tenant is None or tenant != request.principal.tenant:
+            # The same status for "never existed" and "another tenant's": no probing.
+            raise NotFound(f"answer {request.answer_id!r} not found (or feedback window closed)")
+        return await self._peers.feedback.RecordFeedback(request)
+
+    @staticmethod
+    def _finish(
+        response: assistant_pb2.AskResponse, timings: common_pb2.Timings, started: float
+    ) -> assistant_pb2.AskResponse:
+        timings.total_ms = _ms(started)
+        response.timings.CopyFrom(timings)
+        response.trace_id = current_trace_id() or ""
+        return response
+
+
+def _principal(ask: AskInput) -> common_pb2.Principal:
+    return common_pb2.Principal(tenant=ask.tenant, user_id=ask.user_id, groups=ask.groups)
+
+
+def _refusal(text: str, flags: list[str], ask: AskInput) -> assistant_pb2.AskResponse:
+    return assistant_pb2.AskResponse(
+        answer_id=str(uuid.uuid4()),
+        answer=text,
+        guardrail_flags=flags,
+        prompt_version=ask.prompt_version,
+        usage=common_pb2.Usage(model="none"),
+    )
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)

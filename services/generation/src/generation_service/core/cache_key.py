@@ -1,0 +1,25 @@
+"""The answer cache key: everything that can change an answer, and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generation_service.core.request import AskInput
+
+
+def answer_cache_key(ask: AskInput, *, epoch: int) -> str:
+    """Stable key; `epoch` changes when the tenant's index changes, retiring old answers."""
+    material = {
+        "tenant": ask.tenant,
+        "groups": sorted(set(ask.groups)),
+        "question": " ".join(ask.question.lower().split()),
+        "top_k": ask.top_k,
+        "filters": sorted(ask.filters.items()),
+        "prompt": ask.prompt_version,
+        "epoch": epoch,
+    }
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    return f"genai:answer:{ask.tenant}:{digest}"

@@ -1,0 +1,32 @@
+"""Validated Ask and Search requests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from contracts.events import TENANT_PATTERN
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_QUESTION_CHARS = 4000
+MAX_TOP_K = 20
+
+Group = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+FilterKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
+
+
+class AskInput(BaseModel):
+    """A question after validation; `question` is trimmed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant: Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
+    user_id: Annotated[str, StringConstraints(max_length=256)] = ""
+    groups: list[Group] = Field(default_factory=list, max_length=256)
+    question: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS),
+    ]
+    top_k: int = Field(ge=1, le=MAX_TOP_K)
+    filters: dict[FilterKey, str] = Field(default_factory=dict, max_length=32)
+    bypass_cache: bool = False
+    prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+@[0-9]+$")]

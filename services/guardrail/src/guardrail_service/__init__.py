@@ -1,0 +1,3 @@
+"""Guardrail: checks questions before retrieval and answers before they leave."""
+
+SERVICE_NAME = "guardrail"

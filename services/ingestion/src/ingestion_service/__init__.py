@@ -1,0 +1,3 @@
+"""Ingestion: documents in from Kafka and gRPC, chunks out to documents.chunked.v1."""
+
+SERVICE_NAME = "ingestion"

@@ -1,0 +1,51 @@
+"""Wiring of the ingestion service: broker, subscribers, servicer, probes."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from contracts import topics
+from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
+from platform_grpc import ServiceRegistration
+from platform_kafka import build_broker
+from platform_service import ServiceParts
+
+from ingestion_service import SERVICE_NAME
+from ingestion_service.core import ChunkingPolicy
+from ingestion_service.handlers import build_router
+from ingestion_service.rpc import IngestionServicer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from ingestion_service.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
+    """Build what the service needs; the runner starts and stops it."""
+    broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
+    policy = ChunkingPolicy(
+        max_words=settings.chunk_max_words, overlap_words=settings.chunk_overlap_words
+    )
+    broker.include_router(
+        build_router(broker=broker, group_id=settings.consumer_group, policy=policy)
+    )
+    yield ServiceParts(
+        services=[
+            ServiceRegistration(
+                name=ingestion_pb2.DESCRIPTOR.services_by_name["Ingestion"].full_name,
+                add_to_server=ingestion_pb2_grpc.add_IngestionServicer_to_server,
+                servicer=IngestionServicer(broker=broker),
+            )
+        ],
+        probes={"kafka": lambda: broker.ping(timeout=2.0)},
+        broker=broker,
+        kafka=settings.kafka,
+        topics=(
+            topics.DOCUMENTS_SUBMITTED,
+            topics.DOCUMENTS_SUBMITTED_DEAD_LETTER,
+            topics.DOCUMENTS_CHUNKED,
+        ),
+    )

@@ -1,0 +1,9 @@
+"""Pure ingestion logic: parsing and chunking, no I/O."""
+
+from __future__ import annotations
+
+from ingestion_service.core.chunking import ChunkingPolicy, chunk_blocks
+from ingestion_service.core.documents import to_chunked_event
+from ingestion_service.core.parsing import Block, parse
+
+__all__ = ("Block", "ChunkingPolicy", "chunk_blocks", "parse", "to_chunked_event")

@@ -1,0 +1,105 @@
+"""Turns a document body into blocks of text, each under its heading path."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup
+from contracts import MediaType
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HTML_BLOCKS = (
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "pre",
+    "blockquote",
+    "tr",
+    "dt",
+    "dd",
+)
+_HEADING_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph-like unit of text and the headings above it."""
+
+    heading: str
+    text: str
+
+
+def parse(text: str, media_type: MediaType) -> list[Block]:
+    """Split a body into blocks; markup is removed, headings become heading paths."""
+    if media_type is MediaType.HTML:
+        return _parse_html(text)
+    if media_type is MediaType.MARKDOWN:
+        return _parse_markdown(text)
+    return [Block("", p) for p in _paragraphs(text)]
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _parse_markdown(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    headings: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        blocks.extend(
+            Block(_HEADING_SEPARATOR.join(headings), p) for p in _paragraphs("\n".join(pending))
+        )
+        pending.clear()
+
+    for line in text.splitlines():
+        match = _MD_HEADING.match(line)
+        if match:
+            flush()
+            level = len(match.group(1))
+            headings[level - 1 :] = [_strip_inline_markdown(match.group(2))]
+            continue
+        # A list item is its own paragraph, so chunks never glue two items mid-sentence.
+        if re.match(r"^\s*([-*+]|\d+[.)])\s+", line):
+            pending.append("")
+        pending.append(_strip_inline_markdown(re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", line)))
+    flush()
+    return blocks
+
+
+def _strip_inline_markdown(line: str) -> str:
+    line = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", line)  # images -> alt text
+    line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)  # links -> their text
+    line = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", line)  # emphasis, code
+    return line.replace("|", " ").strip()
+
+
+def _parse_html(text: str) -> list[Block]:
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    blocks: list[Block] = []
+    headings: list[str] = []
+    for element in soup.find_all(_HTML_BLOCKS):
+        # Nested blocks (a <p> inside an <li>) are read once, at the innermost level.
+        if element.find(_HTML_BLOCKS):
+            continue
+        content = " ".join(element.get_text(" ").split())
+        if not content:
+            continue
+        if element.name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            level = int(element.name[1])
+            headings[level - 1 :] = [content]
+            continue
+        blocks.append(Block(_HEADING_SEPARATOR.join(h for h in headings if h), content))
+    if not blocks:
+        # Markup without block elements: fall back to its visible text.
+        return [Block("", p) for p in _paragraphs(soup.get_text("\n"))]
+    return blocks

@@ -1,0 +1,66 @@
+"""gRPC Ingestion: documents submitted by call join the Kafka path unchanged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from contracts import DocumentSubmitted, Operation, topics
+from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
+from platform_grpc import validated
+
+if TYPE_CHECKING:
+    import grpc
+    from faststream.kafka import KafkaBroker
+
+
+class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
+    """Validates a document and writes it to documents.submitted.v1."""
+
+    def __init__(self, *, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def SubmitDocument(  # noqa: N802 - generated name
+        self, request: ingestion_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> ingestion_pb2.SubmitDocumentResponse:
+        """Accept an upsert."""
+        doc = request.document
+        data: dict[str, Any] = {
+            "tenant": request.principal.tenant,
+            "id": doc.id,
+            "operation": Operation.UPSERT,
+            "version": doc.version,
+            "title": doc.title,
+            "source": doc.source,
+            "text": doc.text,
+            "metadata": dict(doc.metadata),
+            "access_groups": list(doc.access_groups),
+        }
+        if doc.media_type:
+            data["media_type"] = doc.media_type
+        return await self._submit(validated(DocumentSubmitted, data, field_prefix="document."))
+
+    async def DeleteDocument(  # noqa: N802 - generated name
+        self, request: ingestion_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> ingestion_pb2.SubmitDocumentResponse:
+        """Accept a delete."""
+        data = {
+            "tenant": request.principal.tenant,
+            "id": request.document_id,
+            "operation": Operation.DELETE,
+            "version": request.version,
+        }
+        return await self._submit(validated(DocumentSubmitted, data))
+
+    async def _submit(self, document: DocumentSubmitted) -> ingestion_pb2.SubmitDocumentResponse:
+        record = await self._broker.publish(
+            document.model_dump_json().encode(),
+            topics.DOCUMENTS_SUBMITTED,
+            key=document.id.encode(),
+            headers={"content-type": "application/json"},
+        )
+        return ingestion_pb2.SubmitDocumentResponse(
+            document_id=document.id,
+            topic=topics.DOCUMENTS_SUBMITTED,
+            partition=getattr(record, "partition", -1),
+            offset=getattr(record, "offset", -1),
+        )

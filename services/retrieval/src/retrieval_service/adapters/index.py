@@ -1,0 +1,51 @@
+"""The chunk index behind a Protocol: Qdrant here, OpenSearch-backed later, same calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from contracts import DocumentEmbedded, DocumentIndexed
+
+    from retrieval_service.core import SearchQuery
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    """One search result."""
+
+    chunk_id: str
+    document_id: str
+    chunk_index: int
+    text: str
+    title: str
+    source: str
+    heading: str
+    score: float
+    version: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class ChunkIndex(Protocol):
+    """Writes documents' chunks and searches them, tenant and groups enforced."""
+
+    async def ensure_ready(self) -> None:
+        """Create the collection and indexes if missing."""
+        ...
+
+    async def apply(self, event: DocumentEmbedded) -> DocumentIndexed:
+        """Upsert or delete one document version; idempotent, older versions ignored."""
+        ...
+
+    async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
+        """Hybrid search for `query`, whose dense vector is `dense`."""
+        ...
+
+    async def is_ready(self) -> bool:
+        """Whether the store answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store."""
+        ...

@@ -1,0 +1,221 @@
+"""ChunkIndex on Qdrant: a dense and a BM25 sparse vector per chunk, fused with RRF.
+
+One point per chunk, id = uuid5(tenant/document#index), so a redelivered message
+overwrites the same points. Local mode (`path=`) admits one process: this service
+owns the index and every other service reaches it through this service's API.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contracts import DocumentIndexed, IndexStatus, Operation, chunk_id
+from qdrant_client import AsyncQdrantClient, models
+
+from retrieval_service.adapters.index import PassageHit
+from retrieval_service.core import Fusion
+
+if TYPE_CHECKING:
+    from contracts import DocumentEmbedded
+
+    from retrieval_service.core import Bm25Encoder, SearchQuery
+
+DENSE = "dense"
+SPARSE = "bm25"
+#: Stored in `access_groups` of a document readable by its whole tenant.
+PUBLIC_GROUP = "*"
+# Candidates per side before fusion: RRF needs more than top_k to reorder.
+_CANDIDATE_FACTOR = 4
+
+
+class QdrantChunkIndex:
+    """The hybrid chunk index on Qdrant (local path or server URL)."""
+
+    def __init__(
+        self,
+        client: AsyncQdrantClient,
+        *,
+        collection: str,
+        dimensions: int,
+        lexical: Bm25Encoder,
+    ) -> None:
+        self._client = client
+        self._collection = collection
+        self._dimensions = dimensions
+        self._lexical = lexical
+
+    async def ensure_ready(self) -> None:
+        """Create the collection (dense cosine + sparse IDF) and payload indexes."""
+        if await self._client.collection_exists(self._collection):
+            return
+        await self._client.create_collection(
+            self._collection,
+            vectors_config={
+                DENSE: models.VectorParams(size=self._dimensions, distance=models.Distance.COSINE)
+            },
+            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        )
+        for name in ("tenant", "document_id", "access_groups"):
+            await self._client.create_payload_index(
+                self._collection, name, models.PayloadSchemaType.KEYWORD
+            )
+
+    async def apply(self, event: DocumentEmbedded) -> DocumentIndexed:
+        """Replace a document's chunks by this version's, or delete them."""
+        document = _document_filter(event.tenant, event.document_id)
+        current = await self._indexed_version(document)
+        if current is not None and event.version < current:
+            count = await self._count(document)
+            return _indexed(event, IndexStatus.STALE_IGNORED, count)
+        if event.operation is Operation.DELETE:
+            await self._client.delete(self._collection, points_selector=document, wait=True)
+            return _indexed(event, IndexStatus.DELETED, 0)
+        points = [self._point(event, i) for i in range(len(event.chunks))]
+        await self._client.upsert(self._collection, points=points, wait=True)
+        # Chunks past the new end belong to a longer earlier version.
+        stale = models.Filter(
+            must=[
+                *document.must,
+                models.FieldCondition(key="chunk_index", range=models.Range(gte=len(points))),
+            ]
+        )
+        await self._client.delete(self._collection, points_selector=stale, wait=True)
+        return _indexed(event, IndexStatus.INDEXED, len(points))
+
+    async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
+        """Dense and BM25 candidates under the tenant/group/metadata filter, fused by RRF."""
+        where = _search_filter(query)
+        sparse = self._lexical.encode_query(query.text)
+        sparse_query = models.SparseVector(indices=sparse.indices, values=sparse.values)
+        fusion = query.fusion
+        if not sparse.indices and fusion is not Fusion.DENSE_ONLY:
+            fusion = Fusion.DENSE_ONLY  # only stopwords: nothing for BM25 to match
+        if fusion is Fusion.DENSE_ONLY:
+            response = await self._client.query_points(
+                self._collection,
+                query=dense,
+                using=DENSE,
+                query_filter=where,
+                limit=query.top_k,
+                with_payload=True,
+            )
+        elif fusion is Fusion.SPARSE_ONLY:
+            response = await self._client.query_points(
+                self._collection,
+                query=sparse_query,
+                using=SPARSE,
+                query_filter=where,
+                limit=query.top_k,
+                with_payload=True,
+            )
+        else:
+            candidates = query.top_k * _CANDIDATE_FACTOR
+            response = await self._client.query_points(
+                self._collection,
+                prefetch=[
+                    models.Prefetch(query=dense, using=DENSE, filter=where, limit=candidates),
+                    models.Prefetch(
+                        query=sparse_query, using=SPARSE, filter=where, limit=candidates
+                    ),
+                ],
+                query=models.FusionQuery(fusion=models.Fusion.RRF),
+                query_filter=where,
+                limit=query.top_k,
+                with_payload=True,
+            )
+        return [_hit(point) for point in response.points]
+
+    async def is_ready(self) -> bool:
+        """The collection answers."""
+        try:
+            return await self._client.collection_exists(self._collection)
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+
+    async def close(self) -> None:
+        """Close the client (flushes the local store)."""
+        await self._client.close()
+
+    def _point(self, event: DocumentEmbedded, i: int) -> models.PointStruct:
+        chunk = event.chunks[i]
+        sparse = self._lexical.encode_document(f"{event.title}\n{chunk.heading}\n{chunk.text}")
+        return models.PointStruct(
+            id=chunk_id(event.tenant, event.document_id, chunk.index),
+            vector={
+                DENSE: chunk.vector(),
+                SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values),
+            },
+            payload={
+                "tenant": event.tenant,
+                "document_id": event.document_id,
+                "version": event.version,
+                "chunk_index": chunk.index,
+                "text": chunk.text,
+                "heading": chunk.heading,
+                "start": chunk.start,
+                "end": chunk.end,
+                "title": event.title,
+                "source": event.source,
+                "metadata": event.metadata,
+                "access_groups": event.access_groups or [PUBLIC_GROUP],
+            },
+        )
+
+    async def _indexed_version(self, document: models.Filter) -> int | None:
+        points, _ = await self._client.scroll(
+            self._collection, scroll_filter=document, limit=1, with_payload=["version"]
+        )
+        return int(points[0].payload["version"]) if points and points[0].payload else None
+
+    async def _count(self, document: models.Filter) -> int:
+        result = await self._client.count(self._collection, count_filter=document, exact=True)
+        return result.count
+
+
+def _document_filter(tenant: str, document_id: str) -> models.Filter:
+    return models.Filter(
+        must=[
+            models.FieldCondition(key="tenant", match=models.MatchValue(value=tenant)),
+            models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id)),
+        ]
+    )
+
+
+def _search_filter(query: SearchQuery) -> models.Filter:
+    must: list[models.Condition] = [
+        models.FieldCondition(key="tenant", match=models.MatchValue(value=query.tenant)),
+        models.FieldCondition(
+            key="access_groups", match=models.MatchAny(any=[PUBLIC_GROUP, *query.groups])
+        ),
+    ]
+    must.extend(
+        models.FieldCondition(key=f"metadata.{key}", match=models.MatchValue(value=value))
+        for key, value in sorted(query.filters.items())
+    )
+    return models.Filter(must=must)
+
+
+def _hit(point: models.ScoredPoint) -> PassageHit:
+    payload = point.payload or {}
+    return PassageHit(
+        chunk_id=str(point.id),
+        document_id=payload.get("document_id", ""),
+        chunk_index=int(payload.get("chunk_index", 0)),
+        text=payload.get("text", ""),
+        title=payload.get("title", ""),
+        source=payload.get("source", ""),
+        heading=payload.get("heading", ""),
+        score=float(point.score),
+        version=int(payload.get("version", 0)),
+        metadata=dict(payload.get("metadata") or {}),
+    )
+
+
+def _indexed(event: DocumentEmbedded, status: IndexStatus, count: int) -> DocumentIndexed:
+    return DocumentIndexed(
+        tenant=event.tenant,
+        document_id=event.document_id,
+        version=event.version,
+        status=status,
+        chunk_count=count,
+    )

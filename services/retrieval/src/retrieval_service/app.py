@@ -1,0 +1,74 @@
+"""Wiring of the retrieval service: the index, the embedder, subscribers, servicer."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from contracts import topics
+from contracts.rpc import retrieval_pb2, retrieval_pb2_grpc
+from platform_grpc import ServiceRegistration, create_channel
+from platform_kafka import build_broker
+from platform_service import ServiceParts
+from qdrant_client import AsyncQdrantClient
+
+from retrieval_service import SERVICE_NAME
+from retrieval_service.adapters import GrpcQueryEmbedder, QdrantChunkIndex
+from retrieval_service.core import Bm25Encoder
+from retrieval_service.handlers import build_router
+from retrieval_service.rpc import RetrievalServicer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from retrieval_service.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
+    """Build what the service needs; the runner starts and stops it."""
+    client = (
+        AsyncQdrantClient(url=settings.qdrant_url)
+        if settings.qdrant_url
+        else AsyncQdrantClient(path=settings.qdrant_path)
+    )
+    index = QdrantChunkIndex(
+        client,
+        collection=settings.collection,
+        dimensions=settings.dimensions,
+        lexical=Bm25Encoder(avg_len=settings.bm25_avg_len),
+    )
+    await index.ensure_ready()
+    channel = create_channel(settings.embedding_addr)
+    embedder = GrpcQueryEmbedder(channel)
+    broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
+    broker.include_router(
+        build_router(broker=broker, index=index, group_id=settings.consumer_group)
+    )
+    try:
+        yield ServiceParts(
+            services=[
+                ServiceRegistration(
+                    name=retrieval_pb2.DESCRIPTOR.services_by_name["Retrieval"].full_name,
+                    add_to_server=retrieval_pb2_grpc.add_RetrievalServicer_to_server,
+                    servicer=RetrievalServicer(
+                        index=index, embedder=embedder, default_top_k=settings.default_top_k
+                    ),
+                )
+            ],
+            probes={
+                "index": index.is_ready,
+                "embedding": embedder.is_ready,
+                "kafka": lambda: broker.ping(timeout=2.0),
+            },
+            broker=broker,
+            kafka=settings.kafka,
+            topics=(
+                topics.DOCUMENTS_EMBEDDED,
+                topics.DOCUMENTS_EMBEDDED_DEAD_LETTER,
+                topics.DOCUMENTS_INDEXED,
+            ),
+        )
+    finally:
+        await channel.close()
+        await index.close()

@@ -1,0 +1,57 @@
+"""Kafka subscribers: documents.embedded.v1 -> the index -> documents.indexed.v1."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contracts import DocumentEmbedded, topics
+from contracts.events import document_key
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage, KafkaRouter
+from platform_kafka import PoisonMessage, decode_event, send_to_dead_letter
+from platform_logging import get_logger
+
+if TYPE_CHECKING:
+    from faststream.kafka import KafkaBroker
+
+    from retrieval_service.adapters import ChunkIndex
+
+_log = get_logger(__name__)
+
+
+def build_router(*, broker: KafkaBroker, index: ChunkIndex, group_id: str) -> KafkaRouter:
+    """Subscribers of the retrieval service, closed over their dependencies."""
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.DOCUMENTS_EMBEDDED,
+        group_id=group_id,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+    )
+    async def on_document_embedded(message: KafkaMessage) -> None:
+        try:
+            event = decode_event(message.body, DocumentEmbedded)
+        except PoisonMessage as error:
+            await send_to_dead_letter(
+                broker, message, topic=topics.DOCUMENTS_EMBEDDED_DEAD_LETTER, error=error
+            )
+            return
+        # Idempotent: deterministic point ids and a version check, so a redelivery
+        # after a crash between this write and the commit changes nothing.
+        indexed = await index.apply(event)
+        await broker.publish(
+            indexed,
+            topics.DOCUMENTS_INDEXED,
+            key=document_key(indexed.tenant, indexed.document_id).encode(),
+        )
+        _log.info(
+            "document_indexed",
+            tenant=indexed.tenant,
+            document_id=indexed.document_id,
+            version=indexed.version,
+            status=indexed.status.value,
+            chunks=indexed.chunk_count,
+        )
+
+    return router

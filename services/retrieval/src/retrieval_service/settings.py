@@ -1,0 +1,30 @@
+"""Retrieval settings (prefix RETRIEVAL_)."""
+
+from __future__ import annotations
+
+from platform_settings import KafkaSettings, ServiceSettings
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(ServiceSettings):
+    """Everything the retrieval service reads from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="RETRIEVAL_", extra="ignore")
+
+    grpc_port: int = Field(50053, ge=0, le=65535)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    consumer_group: str = Field("retrieval", description="Kafka consumer group.")
+    embedding_addr: str = Field(..., description="host:port of the embedding service.")
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; wins over path.")
+    qdrant_path: str | None = Field(None, description="Local Qdrant store (one process only).")
+    collection: str = Field("chunks", description="Qdrant collection of chunks.")
+    dimensions: int = Field(384, ge=1, description="Dense vector size of the engine.")
+    bm25_avg_len: float = Field(100.0, gt=0, description="Average chunk length in terms.")
+    default_top_k: int = Field(10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_store(self) -> Settings:
+        if not self.qdrant_url and not self.qdrant_path:
+            raise ValueError("set RETRIEVAL_QDRANT_URL (a server) or RETRIEVAL_QDRANT_PATH (local)")
+        return self
