@@ -1,0 +1,120 @@
+"""Child processes in their own process groups, with logs in files and no orphans."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class ManagedProcess:
+    """A started component: its name, pid (= process group id) and log file."""
+
+    name: str
+    pid: int
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        if self.popen is not None:
+            return self.popen.poll() is None
+        return pid_alive(self.pid)
+
+    def stop(self, *, grace_s: float = 10.0) -> None:
+        """SIGTERM the whole group, SIGKILL it after `grace_s`."""
+        stop_group(self.pid, grace_s=grace_s)
+        if self.popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=1)
+
+
+def spawn(
+    name: str,
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
+    tie_to_parent: bool,
+) -> ManagedProcess:
+    """Start `argv` in a new session with output to `log`.
+
+    With `tie_to_parent`, the kernel signals the child when this process dies, so
+    a killed test run or demo leaves nothing behind; `genai up` leaves it off so
+    the stack outlives the command.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        popen = subprocess.Popen(  # noqa: S603 - argv is built by us, never a shell string
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if tie_to_parent else None,
+        )
+    return ManagedProcess(name=name, pid=popen.pid, log=log, popen=popen)
+
+
+def stop_group(pid: int, *, grace_s: float) -> None:
+    """Terminate process group `pid`, escalating to SIGKILL."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if not _group_alive(pid):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (and is not a zombie of ours)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return False
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)
+    # The leader may be reaped while other members still run; ask again.
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
