@@ -1,0 +1,58 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SERVICES := ingestion embedding retrieval generation guardrail feedback
+MODELS_STAMP := .cache/triton/model_repository/text_embedding/.build-stamp
+
+.PHONY: install models demo test test-unit test-integration proto schemas lock up down status lint clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock libs/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e 'libs[stack]' $(foreach s,$(SERVICES),-e services/$(s))
+	touch $@
+
+# Exports all-MiniLM-L6-v2 to ONNX, quantizes it to int8 and lays out the Triton
+# model repository under .cache/ (not committed). Fast when already up to date.
+models: install
+	$(PY) services/embedding/engine/build_engine.py --cache .cache
+
+demo: models
+	$(VENV)/bin/genai demo
+
+test: models
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+test-integration: models
+	$(PY) -m pytest tests/integration
+
+up: models
+	$(VENV)/bin/genai up
+
+down:
+	$(VENV)/bin/genai down
+
+status:
+	$(VENV)/bin/genai status
+
+proto: install
+	PYTHON=$(PY) scripts/genproto.sh
+	$(PY) -m contracts.schemas
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(-e|genai-)' | sed 's/+cpu$$//' > requirements.lock
+
+lint: install
+	$(VENV)/bin/ruff check libs/src services tests loadtests
+
+clean:
+	rm -rf .genai .cache $(VENV)
