@@ -12,10 +12,16 @@ from platform_grpc.errors import (
     PlatformError,
     ResourceExhausted,
 )
-from platform_grpc.server import HealthMonitor, ServiceRegistration, build_server
+from platform_grpc.server import (
+    LIVENESS_SERVICE,
+    HealthMonitor,
+    ServiceRegistration,
+    build_server,
+)
 from platform_grpc.validation import validated
 
 __all__ = (
+    "LIVENESS_SERVICE",
     "DependencyUnavailable",
     "FailedPrecondition",
     "HealthMonitor",

@@ -55,8 +55,17 @@ def build_server(
     return server, health_servicer, bound
 
 
+#: Health service name that reports SERVING while the process runs, whatever its
+#: dependencies do: for liveness probes, so an outage of Kafka does not restart every pod.
+LIVENESS_SERVICE = "liveness"
+
+
 class HealthMonitor:
-    """Probes dependencies and reports SERVING only while all of them answer."""
+    """Probes dependencies and reports SERVING only while all of them answer.
+
+    The overall name ("") and each service name follow the probes (readiness);
+    `LIVENESS_SERVICE` is SERVING from start to shutdown.
+    """
 
     def __init__(
         self,
@@ -92,6 +101,7 @@ class HealthMonitor:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Probe every `interval_s` until `stop` is set."""
+        await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         while not stop.is_set():
             await self.check_once()
             try:
@@ -101,7 +111,7 @@ class HealthMonitor:
 
     async def mark_not_serving(self) -> None:
         """Report NOT_SERVING (on shutdown, so load balancers drain us first)."""
-        for name in self._names:
+        for name in [*self._names, LIVENESS_SERVICE]:
             await self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     async def _run_probes(self) -> list[bool]:

@@ -7,7 +7,9 @@ from platform_kafka.dead_letter import (
     DEAD_LETTER_HEADERS,
     PoisonMessage,
     decode_event,
+    records_of,
     send_to_dead_letter,
+    trace_id_of,
 )
 from platform_kafka.tracing import TraceMiddleware
 
@@ -18,5 +20,7 @@ __all__ = (
     "build_broker",
     "decode_event",
     "ensure_topics",
+    "records_of",
     "send_to_dead_letter",
+    "trace_id_of",
 )

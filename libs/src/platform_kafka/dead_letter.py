@@ -11,6 +11,7 @@ from platform_logging import TRACE_HEADER, current_trace_id, get_logger
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
+    from aiokafka import ConsumerRecord
     from faststream.kafka import KafkaBroker, KafkaMessage
 
 _log = get_logger(__name__)
@@ -52,10 +53,18 @@ def decode_event(body: bytes, model: type[ModelT]) -> ModelT:
 
 
 async def send_to_dead_letter(
-    broker: KafkaBroker, message: KafkaMessage, *, topic: str, error: PoisonMessage
+    broker: KafkaBroker,
+    message: KafkaMessage | ConsumerRecord,
+    *,
+    topic: str,
+    error: PoisonMessage,
 ) -> None:
-    """Publish the original bytes, key and headers to `topic` with the reason added."""
-    raw = message.raw_message
+    """Publish the original bytes, key and headers to `topic` with the reason added.
+
+    Takes a faststream message or, from a batch, one aiokafka record.
+    """
+    raw = getattr(message, "raw_message", message)
+    value = raw.value
     headers = {
         k: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
         for k, v in (getattr(raw, "headers", None) or ())
@@ -64,16 +73,30 @@ async def send_to_dead_letter(
         {
             "x-error-type": error.error_type,
             "x-error-reason": error.reason[:_MAX_REASON_CHARS],
-            "x-original-topic": str(getattr(raw, "topic", "")),
-            "x-original-partition": str(getattr(raw, "partition", "")),
-            "x-original-offset": str(getattr(raw, "offset", "")),
-            "x-original-key": (getattr(raw, "key", None) or b"").decode("utf-8", "replace"),
+            "x-original-topic": str(raw.topic),
+            "x-original-partition": str(raw.partition),
+            "x-original-offset": str(raw.offset),
+            "x-original-key": (raw.key or b"").decode("utf-8", "replace"),
         }
     )
     if trace_id := current_trace_id():
         headers.setdefault(TRACE_HEADER, trace_id)
-    await broker.publish(message.body, topic, key=getattr(raw, "key", None), headers=headers)
+    await broker.publish(value or b"", topic, key=raw.key, headers=headers)
     _log.warning("message_dead_lettered", error_type=error.error_type, reason=error.reason[:300])
+
+
+def records_of(message: KafkaMessage) -> tuple[ConsumerRecord, ...]:
+    """The aiokafka records behind a message: one, or all of a batch."""
+    raw = message.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+def trace_id_of(record: ConsumerRecord) -> str | None:
+    """The trace id header of one record, if it has one."""
+    for key, value in record.headers or ():
+        if key == TRACE_HEADER:
+            return value.decode("utf-8", "replace")
+    return None
 
 
 def _describe(exc: ValidationError) -> str:

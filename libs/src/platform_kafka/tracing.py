@@ -21,6 +21,8 @@ class TraceMiddleware(BaseMiddleware):
     ) -> Any:
         """Bind trace id, topic, partition and offset for the handler's logs."""
         raw = msg.raw_message
+        if isinstance(raw, tuple):  # a batch: its first record stands for it
+            raw = raw[0] if raw else None
         with bind_request_context(
             msg.headers.get(TRACE_HEADER),
             topic=getattr(raw, "topic", ""),

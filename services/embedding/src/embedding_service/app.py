@@ -41,6 +41,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             encoder=encoder,
             group_id=settings.consumer_group,
             model_label=settings.model_label,
+            max_documents=settings.batch_max_documents,
+            batch_wait_ms=settings.batch_wait_ms,
         )
     )
     servicer = EmbeddingServicer(

@@ -1,20 +1,34 @@
-"""Kafka subscribers: documents.chunked.v1 -> documents.embedded.v1."""
+"""Kafka subscribers: documents.chunked.v1 -> documents.embedded.v1, in batches.
+
+Documents arrive one message each, with a handful of chunks; embedding them one
+document at a time would leave Triton's batches small. The subscriber takes up to
+`max_documents` messages at once and embeds all their chunks in one call.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts import DocumentChunked, DocumentEmbedded, EmbeddedChunk, topics
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
+
+from contracts import DocumentChunked, DocumentEmbedded, EmbeddedChunk, topics
+from embedding_service.core import passage_text
 from platform_grpc import DependencyUnavailable, InvalidArgument
-from platform_kafka import PoisonMessage, decode_event, send_to_dead_letter
-from platform_logging import get_logger
+from platform_kafka import (
+    PoisonMessage,
+    decode_event,
+    records_of,
+    send_to_dead_letter,
+    trace_id_of,
+)
+from platform_logging import bind_request_context, get_logger
 from platform_retry import idempotent_retry
 
-from embedding_service.core import passage_text
-
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aiokafka import ConsumerRecord
     from faststream.kafka import KafkaBroker
 
     from embedding_service.adapters import Encoder
@@ -23,7 +37,13 @@ _log = get_logger(__name__)
 
 
 def build_router(
-    *, broker: KafkaBroker, encoder: Encoder, group_id: str, model_label: str
+    *,
+    broker: KafkaBroker,
+    encoder: Encoder,
+    group_id: str,
+    model_label: str,
+    max_documents: int,
+    batch_wait_ms: int,
 ) -> KafkaRouter:
     """Subscribers of the embedding service, closed over their dependencies."""
     router = KafkaRouter()
@@ -33,41 +53,87 @@ def build_router(
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        batch=True,
+        max_records=max_documents,
+        batch_timeout_ms=batch_wait_ms,
     )
-    async def on_document_chunked(message: KafkaMessage) -> None:
+    async def on_documents_chunked(message: KafkaMessage) -> None:
+        batch: list[tuple[ConsumerRecord, DocumentChunked]] = []
+        for record in records_of(message):
+            try:
+                batch.append((record, decode_event(record.value, DocumentChunked)))
+            except PoisonMessage as error:
+                await _dead_letter(broker, record, error)
+        # DependencyUnavailable escapes after the retries: the batch is nacked, each
+        # partition rewinds to its first record, and health says NOT_SERVING meanwhile.
+        embedded: list[DocumentEmbedded | None]
         try:
-            event = decode_event(message.body, DocumentChunked)
-            embedded = await _embed(event, encoder, model_label)
-        except PoisonMessage as error:
-            await send_to_dead_letter(
-                broker, message, topic=topics.DOCUMENTS_CHUNKED_DEAD_LETTER, error=error
-            )
-            return
-        # DependencyUnavailable escapes after the retries: the message is nacked,
-        # the partition rewinds to it, and it is retried while health says NOT_SERVING.
-        await broker.publish(embedded, topics.DOCUMENTS_EMBEDDED, key=embedded.key.encode())
-        _log.info(
-            "document_embedded",
-            tenant=event.tenant,
-            document_id=event.document_id,
-            version=event.version,
-            chunks=len(embedded.chunks),
-        )
+            embedded = list(await _embed(encoder, [event for _, event in batch], model_label))
+        except InvalidArgument:
+            embedded = await _embed_one_by_one(broker, encoder, batch, model_label)
+        for (record, event), result in zip(batch, embedded, strict=True):
+            if result is None:
+                continue  # dead-lettered on its own
+            with bind_request_context(trace_id_of(record)):
+                await broker.publish(result, topics.DOCUMENTS_EMBEDDED, key=result.key.encode())
+                _log.info(
+                    "document_embedded",
+                    tenant=event.tenant,
+                    document_id=event.document_id,
+                    version=event.version,
+                    chunks=len(result.chunks),
+                )
 
     return router
 
 
-async def _embed(event: DocumentChunked, encoder: Encoder, model_label: str) -> DocumentEmbedded:
-    fields = event.model_dump(exclude={"chunks"})
-    if not event.chunks:
-        return DocumentEmbedded(**fields, model=model_label, chunks=[])
-    texts = [passage_text(event.title, chunk) for chunk in event.chunks]
-    try:
+async def _embed(
+    encoder: Encoder, events: Sequence[DocumentChunked], model_label: str
+) -> list[DocumentEmbedded]:
+    """Embed every chunk of every event in one call; events keep their order."""
+    texts = [passage_text(e.title, chunk) for e in events for chunk in e.chunks]
+    vectors = []
+    if texts:
         # Embedding is a pure function of the text: safe to retry.
         async for attempt in idempotent_retry(DependencyUnavailable, attempts=6, max_delay_s=30):
             with attempt:
-                vectors = await encoder.encode(texts)
-    except InvalidArgument as exc:
-        raise PoisonMessage("engine_rejected_input", str(exc)) from exc
-    chunks = [EmbeddedChunk.from_chunk(c, v) for c, v in zip(event.chunks, vectors, strict=True)]
-    return DocumentEmbedded(**fields, model=model_label, chunks=chunks)
+                vectors = list(await encoder.encode(texts))
+    results = []
+    cursor = 0
+    for event in events:
+        own = vectors[cursor : cursor + len(event.chunks)]
+        cursor += len(event.chunks)
+        results.append(
+            DocumentEmbedded(
+                **event.model_dump(exclude={"chunks"}),
+                model=model_label,
+                chunks=[
+                    EmbeddedChunk.from_chunk(c, v) for c, v in zip(event.chunks, own, strict=True)
+                ],
+            )
+        )
+    return results
+
+
+async def _embed_one_by_one(
+    broker: KafkaBroker,
+    encoder: Encoder,
+    batch: list[tuple[ConsumerRecord, DocumentChunked]],
+    model_label: str,
+) -> list[DocumentEmbedded | None]:
+    """The engine refused the batch: find the document it refuses, dead-letter only that one."""
+    results: list[DocumentEmbedded | None] = []
+    for record, event in batch:
+        try:
+            results.extend(await _embed(encoder, [event], model_label))
+        except InvalidArgument as exc:
+            await _dead_letter(broker, record, PoisonMessage("engine_rejected_input", str(exc)))
+            results.append(None)
+    return results
+
+
+async def _dead_letter(broker: KafkaBroker, record: ConsumerRecord, error: PoisonMessage) -> None:
+    with bind_request_context(trace_id_of(record)):
+        await send_to_dead_letter(
+            broker, record, topic=topics.DOCUMENTS_CHUNKED_DEAD_LETTER, error=error
+        )

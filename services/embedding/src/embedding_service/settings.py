@@ -22,5 +22,11 @@ class Settings(ServiceSettings):
         "all-MiniLM-L6-v2-int8", description="Engine name recorded on embedded events."
     )
     max_batch: int = Field(64, ge=1, le=1024, description="Texts per Triton request.")
+    batch_max_documents: int = Field(
+        32, ge=1, le=1000, description="Chunked documents embedded together from Kafka."
+    )
+    batch_wait_ms: int = Field(
+        50, ge=0, le=5000, description="How long the consumer waits to fill a batch."
+    )
     max_texts_per_call: int = Field(256, ge=1, description="Limit of one Embed RPC.")
     max_text_chars: int = Field(8000, ge=1, description="Limit of one text in an Embed RPC.")
