@@ -37,12 +37,12 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def grpc_serving(address: str) -> bool:
-    """The standard health service at `address` says SERVING."""
+def grpc_serving(address: str, service: str = "") -> bool:
+    """The standard health service at `address` says SERVING (for `service`, "" = overall)."""
     with grpc.insecure_channel(address) as channel:
         try:
             response = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=1.0
+                health_pb2.HealthCheckRequest(service=service), timeout=1.0
             )
         except grpc.RpcError:
             return False

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
-from platform_logging import configure_logging
-from platform_service import run_service
-
 from retrieval_service import SERVICE_NAME
 from retrieval_service.app import lifespan
 from retrieval_service.settings import Settings
+from platform_service import serve
 
 
 def main() -> None:
-    """Read settings once, configure logs, serve until SIGTERM."""
-    settings = Settings()
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    asyncio.run(run_service(settings, functools.partial(lifespan, settings)))
+    """Serve until SIGTERM."""
+    serve(name=SERVICE_NAME, settings_type=Settings, lifespan=lifespan)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ _STOP = frozenset(
     "a an and are as at be by can do does for from how i in is it of on or our the this to "
     "what when where which who why will with you your my we me".split()
 )
+_RELATIVE_CUTOFF = 0.75
 NO_ANSWER = "I could not find an answer to that in your documents."
 
 
@@ -79,7 +80,10 @@ class ExtractiveEngine:
             return EngineAnswer(
                 NO_ANSWER, [], {}, prompt_tokens, _count_tokens(NO_ANSWER), self.name
             )
-        best = sorted(scored, key=lambda s: -s[0])[: self._max_sentences]
+        top = max(s[0] for s in scored)
+        # Only sentences nearly as good as the best: a weak match adds noise, not support.
+        best = sorted((s for s in scored if s[0] >= top * _RELATIVE_CUTOFF), key=lambda s: -s[0])
+        best = best[: self._max_sentences]
         best.sort(key=lambda s: (s[1], s[2]))  # read in document order
         cited: list[int] = []
         snippets: dict[int, str] = {}

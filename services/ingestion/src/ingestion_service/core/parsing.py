@@ -25,6 +25,7 @@ _HTML_BLOCKS = (
     "dd",
 )
 _HEADING_SEPARATOR = " > "
+_MAX_HEADING_WORDS = 10
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,28 @@ def parse(text: str, media_type: MediaType) -> list[Block]:
         return _parse_html(text)
     if media_type is MediaType.MARKDOWN:
         return _parse_markdown(text)
-    return [Block("", p) for p in _paragraphs(text)]
+    return _parse_plain(text)
+
+
+def _parse_plain(text: str) -> list[Block]:
+    """Paragraphs; a short first line without final punctuation is the paragraph's heading."""
+    blocks: list[Block] = []
+    heading = ""
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
+        if not lines:
+            continue
+        if _looks_like_heading(lines[0]):
+            heading = lines[0].rstrip(":")
+            lines = lines[1:]
+        if lines:
+            blocks.append(Block(heading, " ".join(" ".join(lines).split())))
+    return blocks
+
+
+def _looks_like_heading(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= _MAX_HEADING_WORDS and not line.endswith((".", "?", "!", ";", ","))
 
 
 def _paragraphs(text: str) -> list[str]:
