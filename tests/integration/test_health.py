@@ -1,0 +1,38 @@
+"""Health follows dependencies: NOT_SERVING while Triton is down, SERVING after it returns.
+
+Runs last in the session (file name order is not relied on: it restores Triton itself).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from platform_grpc import LIVENESS_SERVICE
+from platform_stack.readiness import grpc_serving
+
+pytestmark = pytest.mark.integration
+
+
+def _wait_for(predicate, *, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def test_embedding_health_tracks_triton(stack):
+    embedding = stack.config.address("embedding")
+    assert grpc_serving(embedding)
+    stack.stop_component("triton")
+    try:
+        assert _wait_for(lambda: not grpc_serving(embedding), timeout_s=20), (
+            "still SERVING without Triton"
+        )
+    finally:
+        stack.start_component("triton", timeout_s=180)
+    assert _wait_for(lambda: grpc_serving(embedding), timeout_s=60), (
+        "not SERVING after Triton returned"
+    )

@@ -1,0 +1,54 @@
+"""The extractive engine quotes the best sentences and cites them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from generation_service.core import (
+    NO_ANSWER,
+    AskInput,
+    ExtractiveEngine,
+    SourcePassage,
+    answer_cache_key,
+)
+
+PASSAGES = [
+    SourcePassage(
+        "c1",
+        "Travel",
+        "Meals are reimbursed. Hotel stays are capped at USD 325 per night in London.",
+    ),
+    SourcePassage("c2", "Security", "MFA is mandatory. Use Okta Verify or FIDO2 keys."),
+]
+
+
+def test_answer_quotes_the_matching_sentence_with_its_marker() -> None:
+    answer = asyncio.run(
+        ExtractiveEngine().answer("What is the hotel cap per night in London?", PASSAGES)
+    )
+    assert answer.text == "Hotel stays are capped at USD 325 per night in London. [1]"
+    assert answer.cited == [0]
+    assert answer.completion_tokens == len(answer.text.split())
+
+
+def test_no_matching_sentence_gives_the_no_answer_text_without_citations() -> None:
+    answer = asyncio.run(ExtractiveEngine().answer("quarterly revenue forecast", PASSAGES))
+    assert (answer.text, answer.cited) == (NO_ANSWER, [])
+
+
+def _ask(**overrides: object) -> AskInput:
+    base = {
+        "tenant": "acme",
+        "question": "Hotel cap?",
+        "top_k": 5,
+        "prompt_version": "extractive@1",
+    }
+    return AskInput.model_validate(base | overrides)
+
+
+def test_cache_key_ignores_case_and_spacing_but_not_tenant_groups_or_epoch() -> None:
+    key = answer_cache_key(_ask(), epoch=1)
+    assert key == answer_cache_key(_ask(question="  hotel   CAP? "), epoch=1)
+    assert key != answer_cache_key(_ask(tenant="globex"), epoch=1)
+    assert key != answer_cache_key(_ask(groups=["engineering"]), epoch=1)
+    assert key != answer_cache_key(_ask(), epoch=2)

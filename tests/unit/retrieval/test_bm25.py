@@ -1,0 +1,28 @@
+"""BM25 sparse encoding: stems match, stopwords vanish, weights saturate."""
+
+from __future__ import annotations
+
+from retrieval_service.core import Bm25Encoder
+
+
+def test_query_and_document_share_stemmed_terms() -> None:
+    bm25 = Bm25Encoder()
+    doc = bm25.encode_document("Hotels are capped; the hotel cap applies to travelling staff.")
+    query = bm25.encode_query("hotel caps for travel")
+    assert set(query.indices) <= set(doc.indices)
+    assert query.values == [1.0] * len(query.indices)
+
+
+def test_stopwords_only_query_is_empty() -> None:
+    assert Bm25Encoder().encode_query("what is the of and").indices == []
+
+
+def test_term_frequency_saturates_and_long_passages_weigh_less() -> None:
+    bm25 = Bm25Encoder(avg_len=10)
+    once = dict(zip(*vars(bm25.encode_document("robot arm")).values()))
+    many = dict(zip(*vars(bm25.encode_document("robot " * 50)).values()))
+    robot = bm25.encode_query("robot").indices[0]
+    assert many[robot] > once[robot]
+    assert many[robot] < 1.2 + 1  # bounded by k1 + 1
+    padded = dict(zip(*vars(bm25.encode_document("robot " + "filler " * 100)).values()))
+    assert padded[robot] < once[robot]
