@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import grpc
 import pytest
@@ -80,6 +81,34 @@ def test_answer_cites_the_chunk_and_the_second_ask_comes_from_cache(
         _ask("What is the hotel cap per night in London?", principal, bypass_cache=True), timeout=30
     )
     assert not fresh.cached and fresh.answer == first.answer
+
+
+def test_an_updated_document_retires_the_cached_answer(
+    stack, assistant, principal, tenant, make_document
+):
+    bootstrap = stack.config.kafka_bootstrap
+    run(
+        push_documents(
+            bootstrap, [make_document("perks", "The gym subsidy is USD 40 per month.", version=1)]
+        )
+    )
+    run(wait_for_indexed(bootstrap, {(tenant, "perks", 1)}))
+    question = _ask("How much is the gym subsidy per month?", principal)
+    assert "USD 40" in assistant.Ask(question, timeout=30).answer
+    assert assistant.Ask(question, timeout=30).cached
+
+    run(
+        push_documents(
+            bootstrap, [make_document("perks", "The gym subsidy is USD 55 per month.", version=2)]
+        )
+    )
+    run(wait_for_indexed(bootstrap, {(tenant, "perks", 2)}))
+    # Generation learns of the change from documents.indexed.v1, asynchronously: bounded wait.
+    deadline = time.monotonic() + 15
+    while (answer := assistant.Ask(question, timeout=30)).cached and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not answer.cached and "USD 55" in answer.answer
+    assert assistant.Ask(question, timeout=30).cached  # the new answer is cached in turn
 
 
 def test_streaming_sends_deltas_then_the_completed_answer(assistant, principal, indexed_tenant):

@@ -46,9 +46,10 @@ def _ask(**overrides: object) -> AskInput:
     return AskInput.model_validate(base | overrides)
 
 
-def test_cache_key_ignores_case_and_spacing_but_not_tenant_groups_or_epoch() -> None:
-    key = answer_cache_key(_ask(), epoch=1)
-    assert key == answer_cache_key(_ask(question="  hotel   CAP? "), epoch=1)
-    assert key != answer_cache_key(_ask(tenant="globex"), epoch=1)
-    assert key != answer_cache_key(_ask(groups=["engineering"]), epoch=1)
-    assert key != answer_cache_key(_ask(), epoch=2)
+def test_cache_key_ignores_case_and_spacing_but_not_tenant_groups_or_prompt() -> None:
+    key = answer_cache_key(_ask())
+    assert key == answer_cache_key(_ask(question="  hotel   CAP? "))
+    assert key != answer_cache_key(_ask(tenant="globex"))
+    assert key != answer_cache_key(_ask(groups=["engineering"]))
+    assert key != answer_cache_key(_ask(top_k=3))
+    assert key != answer_cache_key(_ask(prompt_version="extractive@2"))

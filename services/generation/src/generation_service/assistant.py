@@ -57,16 +57,15 @@ class Assistant:
             return self._finish(_refusal(BLOCKED_ANSWER, flags, ask), timings, started)
         question = checked.text or ask.question
 
-        key = answer_cache_key(
-            ask.model_copy(update={"question": question}), epoch=await self._cache.epoch(ask.tenant)
-        )
-        if not ask.bypass_cache and (hit := await self._cache.get(key)) is not None:
+        key = answer_cache_key(ask.model_copy(update={"question": question}))
+        if not ask.bypass_cache and (hit := await self._cache.get(key, tenant=ask.tenant)):
             response = assistant_pb2.AskResponse.FromString(hit)
             response.cached = True
             _log.info("answer_from_cache", answer_id=response.answer_id)
             return self._finish(response, timings, started)
 
         mark = time.perf_counter()
+        retrieval_started_ms = time.time_ns() // 1_000_000
         retrieved = await self._peers.retrieval.Retrieve(
             retrieval_pb2.RetrieveRequest(
                 principal=principal, query=question, top_k=ask.top_k, filters=ask.filters
@@ -119,7 +118,9 @@ class Assistant:
         )
         # An answer that found nothing is not cached: the documents may arrive any moment.
         if answer.text != NO_ANSWER:
-            await self._cache.put(key, response.SerializeToString())
+            await self._cache.put(
+                key, response.SerializeToString(), computed_ms=retrieval_started_ms
+            )
         await self._cache.remember_answer(response.answer_id, ask.tenant)
         _log.info("answer_generated", answer_id=response.answer_id, citations=len(cited))
         return self._finish(response, timings, started)

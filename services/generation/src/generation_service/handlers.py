@@ -1,4 +1,4 @@
-"""Kafka subscribers: a changed document retires its tenant's cached answers."""
+"""Kafka subscribers: a changed document retires its tenant's older cached answers."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def build_router(*, cache: AnswerCache, group_id: str) -> KafkaRouter:
             return
         if event.status is IndexStatus.STALE_IGNORED:
             return
-        # A bump is idempotent in effect: a redelivery retires the cache once more.
-        await cache.bump_epoch(event.tenant)
+        # Idempotent: the change time only ever moves forward.
+        await cache.mark_changed(event.tenant, changed_ms=int(event.indexed_at.timestamp() * 1000))
 
     return router

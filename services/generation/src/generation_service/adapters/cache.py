@@ -1,16 +1,33 @@
-"""Answers in Redis: the cache, the per-tenant epoch that retires it, answer records."""
+"""Answers in Redis: the cache, when each tenant's documents last changed, answer records.
+
+A cached answer is served only if it was computed after the tenant's documents last
+changed. "Changed" is the time retrieval applied the change (the `indexed_at` of its
+event), not the time this service heard of it, so a late or replayed event never
+retires an answer that already saw the change. It relies on the services' clocks
+agreeing to well under a second (NTP).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from platform_logging import get_logger
 from redis.exceptions import RedisError
+
+from platform_logging import get_logger
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 _log = get_logger(__name__)
+
+# Keeps the largest timestamp, so events applied out of order never move it back.
+_SET_MAX = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
 
 
 class AnswerCache:
@@ -24,34 +41,37 @@ class AnswerCache:
         self._redis = redis
         self._ttl_s = ttl_s
         self._answer_ttl_s = answer_ttl_s
+        self._set_max = redis.register_script(_SET_MAX)
 
-    async def epoch(self, tenant: str) -> int:
-        """Current index epoch of the tenant (0 when never bumped or Redis is down)."""
+    async def get(self, key: str, *, tenant: str) -> bytes | None:
+        """A cached answer computed after the tenant's last change, or None."""
         try:
-            value = await self._redis.get(_epoch_key(tenant))
-        except RedisError as exc:
-            _log.warning("cache_unavailable", error=str(exc))
-            return 0
-        return int(value or 0)
-
-    async def bump_epoch(self, tenant: str) -> None:
-        """A document of the tenant changed: every cached answer of the tenant is stale."""
-        await self._redis.incr(_epoch_key(tenant))
-
-    async def get(self, key: str) -> bytes | None:
-        """A cached serialized answer, or None."""
-        try:
-            return await self._redis.get(key)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hmget(key, "answer", "computed_ms")
+                pipe.get(_changed_key(tenant))
+                (answer, computed_ms), changed_ms = await pipe.execute()
         except RedisError as exc:
             _log.warning("cache_unavailable", error=str(exc))
             return None
+        if answer is None or computed_ms is None:
+            return None
+        if int(computed_ms) <= int(changed_ms or 0):
+            return None  # the documents changed after this answer was computed
+        return answer
 
-    async def put(self, key: str, answer: bytes) -> None:
-        """Cache an answer for ttl_s."""
+    async def put(self, key: str, answer: bytes, *, computed_ms: int) -> None:
+        """Cache an answer whose retrieval started at `computed_ms` (epoch milliseconds)."""
         try:
-            await self._redis.set(key, answer, ex=self._ttl_s)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping={"answer": answer, "computed_ms": computed_ms})
+                pipe.expire(key, self._ttl_s)
+                await pipe.execute()
         except RedisError as exc:
             _log.warning("cache_unavailable", error=str(exc))
+
+    async def mark_changed(self, tenant: str, *, changed_ms: int) -> None:
+        """The tenant's documents changed at `changed_ms`: older answers are stale."""
+        await self._set_max(keys=[_changed_key(tenant)], args=[changed_ms])
 
     async def remember_answer(self, answer_id: str, tenant: str) -> None:
         """Record which tenant an answer belongs to, so feedback can be checked."""
@@ -73,8 +93,8 @@ class AnswerCache:
             return False
 
 
-def _epoch_key(tenant: str) -> str:
-    return f"genai:epoch:{tenant}"
+def _changed_key(tenant: str) -> str:
+    return f"genai:changed-ms:{tenant}"
 
 
 def _answer_key(answer_id: str) -> str:

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from generation_service.core.request import AskInput
 
 
-def answer_cache_key(ask: AskInput, *, epoch: int) -> str:
-    """Stable key; `epoch` changes when the tenant's index changes, retiring old answers."""
+def answer_cache_key(ask: AskInput) -> str:
+    """Stable key; freshness against document changes is checked by the cache itself."""
     material = {
         "tenant": ask.tenant,
         "groups": sorted(set(ask.groups)),
@@ -19,7 +19,6 @@ def answer_cache_key(ask: AskInput, *, epoch: int) -> str:
         "top_k": ask.top_k,
         "filters": sorted(ask.filters.items()),
         "prompt": ask.prompt_version,
-        "epoch": epoch,
     }
     digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
     return f"genai:answer:{ask.tenant}:{digest}"
