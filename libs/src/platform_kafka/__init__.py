@@ -11,6 +11,7 @@ from platform_kafka.dead_letter import (
     send_to_dead_letter,
     trace_id_of,
 )
+from platform_kafka.subscriber import event_subscriber
 from platform_kafka.tracing import TraceMiddleware
 
 __all__ = (
@@ -20,6 +21,7 @@ __all__ = (
     "build_broker",
     "decode_event",
     "ensure_topics",
+    "event_subscriber",
     "records_of",
     "send_to_dead_letter",
     "trace_id_of",

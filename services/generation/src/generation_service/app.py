@@ -36,7 +36,9 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     engine = ExtractiveEngine()
     assistant = Assistant(peers=peers, cache=cache, engines={engine.name: engine})
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
-    broker.include_router(build_router(cache=cache, group_id=settings.consumer_group))
+    broker.include_router(
+        build_router(broker=broker, cache=cache, group_id=settings.consumer_group)
+    )
     try:
         yield ServiceParts(
             services=[

@@ -4,35 +4,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from faststream.kafka import KafkaRouter
+
 from contracts import DocumentIndexed, IndexStatus, topics
-from faststream import AckPolicy
-from faststream.kafka import KafkaMessage, KafkaRouter
-from platform_kafka import PoisonMessage, decode_event
-from platform_logging import get_logger
+from platform_kafka import event_subscriber
 
 if TYPE_CHECKING:
+    from faststream.kafka import KafkaBroker
+
     from generation_service.adapters import AnswerCache
 
-_log = get_logger(__name__)
 
-
-def build_router(*, cache: AnswerCache, group_id: str) -> KafkaRouter:
+def build_router(*, broker: KafkaBroker, cache: AnswerCache, group_id: str) -> KafkaRouter:
     """Subscribers of the generation service, closed over their dependencies."""
     router = KafkaRouter()
 
-    @router.subscriber(
+    # No dead-letter topic: this is our own confirmation topic, and a bad message
+    # here is a bug upstream that blocking the partition would not fix.
+    @event_subscriber(
+        router,
         topics.DOCUMENTS_INDEXED,
+        model=DocumentIndexed,
+        broker=broker,
         group_id=group_id,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="latest",
+        dead_letter_topic=None,
     )
-    async def on_document_indexed(message: KafkaMessage) -> None:
-        try:
-            event = decode_event(message.body, DocumentIndexed)
-        except PoisonMessage as error:
-            # Our own topic; a bad message here is a bug upstream, not worth blocking on.
-            _log.error("indexed_event_unreadable", reason=error.reason)
-            return
+    async def on_document_indexed(event: DocumentIndexed) -> None:
         if event.status is IndexStatus.STALE_IGNORED:
             return
         # Idempotent: the change time only ever moves forward.

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts import DocumentSubmitted, topics
-from faststream import AckPolicy
-from faststream.kafka import KafkaMessage, KafkaRouter
-from platform_kafka import PoisonMessage, decode_event, send_to_dead_letter
-from platform_logging import get_logger
+from faststream.kafka import KafkaRouter
 
+from contracts import DocumentSubmitted, topics
 from ingestion_service.core import ChunkingPolicy, to_chunked_event
+from platform_kafka import event_subscriber
+from platform_logging import get_logger
 
 if TYPE_CHECKING:
     from faststream.kafka import KafkaBroker
@@ -22,22 +21,15 @@ def build_router(*, broker: KafkaBroker, group_id: str, policy: ChunkingPolicy) 
     """Subscribers of the ingestion service, closed over their dependencies."""
     router = KafkaRouter()
 
-    # NACK_ON_ERROR: an unexpected failure rewinds to this message instead of
-    # committing past it; poison messages never raise, they are dead-lettered.
-    @router.subscriber(
+    @event_subscriber(
+        router,
         topics.DOCUMENTS_SUBMITTED,
+        model=DocumentSubmitted,
+        broker=broker,
         group_id=group_id,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
+        dead_letter_topic=topics.DOCUMENTS_SUBMITTED_DEAD_LETTER,
     )
-    async def on_document_submitted(message: KafkaMessage) -> None:
-        try:
-            document = decode_event(message.body, DocumentSubmitted)
-        except PoisonMessage as error:
-            await send_to_dead_letter(
-                broker, message, topic=topics.DOCUMENTS_SUBMITTED_DEAD_LETTER, error=error
-            )
-            return
+    async def on_document_submitted(document: DocumentSubmitted) -> None:
         event = to_chunked_event(document, policy)
         await broker.publish(event, topics.DOCUMENTS_CHUNKED, key=event.key.encode())
         _log.info(

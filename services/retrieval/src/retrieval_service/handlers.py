@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from faststream.kafka import KafkaRouter
+
 from contracts import DocumentEmbedded, topics
 from contracts.events import document_key
-from faststream import AckPolicy
-from faststream.kafka import KafkaMessage, KafkaRouter
-from platform_kafka import PoisonMessage, decode_event, send_to_dead_letter
+from platform_kafka import event_subscriber
 from platform_logging import get_logger
 
 if TYPE_CHECKING:
@@ -23,20 +23,15 @@ def build_router(*, broker: KafkaBroker, index: ChunkIndex, group_id: str) -> Ka
     """Subscribers of the retrieval service, closed over their dependencies."""
     router = KafkaRouter()
 
-    @router.subscriber(
+    @event_subscriber(
+        router,
         topics.DOCUMENTS_EMBEDDED,
+        model=DocumentEmbedded,
+        broker=broker,
         group_id=group_id,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
+        dead_letter_topic=topics.DOCUMENTS_EMBEDDED_DEAD_LETTER,
     )
-    async def on_document_embedded(message: KafkaMessage) -> None:
-        try:
-            event = decode_event(message.body, DocumentEmbedded)
-        except PoisonMessage as error:
-            await send_to_dead_letter(
-                broker, message, topic=topics.DOCUMENTS_EMBEDDED_DEAD_LETTER, error=error
-            )
-            return
+    async def on_document_embedded(event: DocumentEmbedded) -> None:
         # Idempotent: deterministic point ids and a version check, so a redelivery
         # after a crash between this write and the commit changes nothing.
         indexed = await index.apply(event)

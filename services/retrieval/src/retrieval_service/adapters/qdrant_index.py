@@ -118,8 +118,9 @@ class QdrantChunkIndex:
                         query=sparse_query, using=SPARSE, filter=where, limit=candidates
                     ),
                 ],
+                # Both prefetches are filtered already; filtering the fused list again
+                # would only repeat the work.
                 query=models.FusionQuery(fusion=models.Fusion.RRF),
-                query_filter=where,
                 limit=query.top_k,
                 with_payload=True,
             )
