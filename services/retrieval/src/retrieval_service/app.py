@@ -10,10 +10,17 @@ from contracts.rpc import retrieval_pb2, retrieval_pb2_grpc
 from platform_grpc import ServiceRegistration, create_channel
 from platform_kafka import build_broker
 from platform_service import ServiceParts
+from opensearchpy import AsyncOpenSearch
 from qdrant_client import AsyncQdrantClient
 
 from retrieval_service import SERVICE_NAME
-from retrieval_service.adapters import GrpcQueryEmbedder, QdrantChunkIndex
+from retrieval_service.adapters import (
+    ChunkIndex,
+    GrpcQueryEmbedder,
+    OpenSearchLexicalIndex,
+    QdrantChunkIndex,
+    SplitChunkIndex,
+)
 from retrieval_service.core import Bm25Encoder
 from retrieval_service.handlers import build_router
 from retrieval_service.rpc import RetrievalServicer
@@ -27,17 +34,7 @@ if TYPE_CHECKING:
 @contextlib.asynccontextmanager
 async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     """Build what the service needs; the runner starts and stops it."""
-    client = (
-        AsyncQdrantClient(url=settings.qdrant_url)
-        if settings.qdrant_url
-        else AsyncQdrantClient(path=settings.qdrant_path)
-    )
-    index = QdrantChunkIndex(
-        client,
-        collection=settings.collection,
-        dimensions=settings.dimensions,
-        lexical=Bm25Encoder(avg_len=settings.bm25_avg_len),
-    )
+    index = _build_index(settings)
     await index.ensure_ready()
     channel = create_channel(settings.embedding_addr)
     embedder = GrpcQueryEmbedder(channel)
@@ -72,3 +69,25 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     finally:
         await channel.close()
         await index.close()
+
+
+def _build_index(settings: Settings) -> ChunkIndex:
+    """Qdrant alone (dense + BM25 sparse), or Qdrant for vectors and OpenSearch for BM25."""
+    client = (
+        AsyncQdrantClient(url=settings.qdrant_url)
+        if settings.qdrant_url
+        else AsyncQdrantClient(path=settings.qdrant_path)
+    )
+    qdrant = QdrantChunkIndex(
+        client,
+        collection=settings.collection,
+        dimensions=settings.dimensions,
+        lexical=Bm25Encoder(avg_len=settings.bm25_avg_len),
+    )
+    if settings.lexical_backend == "qdrant":
+        return qdrant
+    lexical = OpenSearchLexicalIndex(
+        AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=10),
+        index=settings.opensearch_index,
+    )
+    return SplitChunkIndex(qdrant, lexical)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from platform_settings import KafkaSettings, ServiceSettings
+from typing import Literal
+
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -19,6 +21,13 @@ class Settings(ServiceSettings):
     qdrant_url: str | None = Field(None, description="Qdrant server URL; wins over path.")
     qdrant_path: str | None = Field(None, description="Local Qdrant store (one process only).")
     collection: str = Field("chunks", description="Qdrant collection of chunks.")
+    lexical_backend: Literal["qdrant", "opensearch"] = Field(
+        "qdrant", description="Where BM25 runs: Qdrant sparse vectors, or OpenSearch."
+    )
+    opensearch_url: str | None = Field(
+        None, description="OpenSearch URL (lexical_backend=opensearch)."
+    )
+    opensearch_index: str = Field("chunks", description="OpenSearch index of chunks.")
     dimensions: int = Field(384, ge=1, description="Dense vector size of the engine.")
     bm25_avg_len: float = Field(100.0, gt=0, description="Average chunk length in terms.")
     default_top_k: int = Field(10, ge=1, le=100)
@@ -27,4 +36,6 @@ class Settings(ServiceSettings):
     def _one_store(self) -> Settings:
         if not self.qdrant_url and not self.qdrant_path:
             raise ValueError("set RETRIEVAL_QDRANT_URL (a server) or RETRIEVAL_QDRANT_PATH (local)")
+        if self.lexical_backend == "opensearch" and not self.opensearch_url:
+            raise ValueError("RETRIEVAL_LEXICAL_BACKEND=opensearch needs RETRIEVAL_OPENSEARCH_URL")
         return self

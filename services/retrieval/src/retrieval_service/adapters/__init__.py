@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from retrieval_service.adapters.embedder import GrpcQueryEmbedder, QueryEmbedder
 from retrieval_service.adapters.index import ChunkIndex, PassageHit
+from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
 from retrieval_service.adapters.qdrant_index import QdrantChunkIndex
+from retrieval_service.adapters.split_index import SplitChunkIndex
 
-__all__ = ("ChunkIndex", "GrpcQueryEmbedder", "PassageHit", "QdrantChunkIndex", "QueryEmbedder")
+__all__ = (
+    "ChunkIndex",
+    "GrpcQueryEmbedder",
+    "OpenSearchLexicalIndex",
+    "PassageHit",
+    "QdrantChunkIndex",
+    "QueryEmbedder",
+    "SplitChunkIndex",
+)

@@ -1,0 +1,68 @@
+"""ChunkIndex with dense vectors in Qdrant and BM25 in OpenSearch, fused here with RRF."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import TYPE_CHECKING
+
+from contracts import IndexStatus
+from retrieval_service.core import Fusion, reciprocal_rank_fusion
+
+if TYPE_CHECKING:
+    from contracts import DocumentEmbedded, DocumentIndexed
+    from retrieval_service.adapters.index import PassageHit
+    from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
+    from retrieval_service.adapters.qdrant_index import QdrantChunkIndex
+    from retrieval_service.core import SearchQuery
+
+# Candidates per side before fusion, as in Qdrant's own prefetch.
+_CANDIDATE_FACTOR = 4
+
+
+class SplitChunkIndex:
+    """Qdrant decides versions and holds vectors; OpenSearch mirrors the text for BM25."""
+
+    def __init__(self, dense: QdrantChunkIndex, lexical: OpenSearchLexicalIndex) -> None:
+        self._dense = dense
+        self._lexical = lexical
+
+    async def ensure_ready(self) -> None:
+        """Both stores."""
+        await self._dense.ensure_ready()
+        await self._lexical.ensure_ready()
+
+    async def apply(self, event: DocumentEmbedded) -> DocumentIndexed:
+        """Qdrant first (its version check decides), then the lexical mirror.
+
+        A crash between the two is repaired by the redelivery: both writes are idempotent.
+        """
+        indexed = await self._dense.apply(event)
+        if indexed.status is not IndexStatus.STALE_IGNORED:
+            await self._lexical.apply(event)
+        return indexed
+
+    async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
+        """Dense from Qdrant, BM25 from OpenSearch, fused by reciprocal rank."""
+        if query.fusion is Fusion.DENSE_ONLY:
+            return await self._dense.search(query, dense)
+        if query.fusion is Fusion.SPARSE_ONLY:
+            return await self._lexical.search(query)
+        wide = query.model_copy(update={"top_k": query.top_k * _CANDIDATE_FACTOR})
+        dense_hits, lexical_hits = await asyncio.gather(
+            self._dense.search(wide.model_copy(update={"fusion": Fusion.DENSE_ONLY}), dense),
+            self._lexical.search(wide),
+        )
+        fused = reciprocal_rank_fusion(
+            [dense_hits, lexical_hits], key=lambda h: h.chunk_id, limit=query.top_k
+        )
+        return [dataclasses.replace(hit, score=score) for hit, score in fused]
+
+    async def is_ready(self) -> bool:
+        """Both stores answer."""
+        return all(await asyncio.gather(self._dense.is_ready(), self._lexical.is_ready()))
+
+    async def close(self) -> None:
+        """Both clients."""
+        await self._dense.close()
+        await self._lexical.close()
