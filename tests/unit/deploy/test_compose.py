@@ -90,7 +90,7 @@ SERVICES: dict[str, ServiceSpec] = {
 # Dependency -> what its image reference must start with (None: built from a Dockerfile).
 DEPENDENCIES: dict[str, str | None] = {
     "kafka": "apache/kafka:3.8.0",
-    "qdrant": "qdrant/qdrant:v1.12.",
+    "qdrant": "qdrant/qdrant:v1.16.",
     "opensearch": "opensearchproject/opensearch:2.",
     "redis": "redis:7-alpine",
     "triton": None,

@@ -56,3 +56,21 @@ def test_delete_event_carries_no_chunks() -> None:
     doc = DocumentSubmitted(tenant="acme", id="d1", operation=Operation.DELETE, version=4)
     event = to_chunked_event(doc, ChunkingPolicy())
     assert event.chunks == [] and event.version == 4 and event.key == "acme/d1"
+
+
+def test_plain_text_headings_stand_alone_or_shout_but_list_items_never_are() -> None:
+    text = (
+        "1. STANDARD WARRANTY\n\nThe arm is covered for 24 months.\n\n"
+        "WHAT IS NOT COVERED\nWear parts are excluded:\n"
+        "- Consumables: grease, encoder backup batteries, fan filters, gripper\n"
+        "pads and cables.\n\nShort note without a stop\nthat continues on the next line."
+    )
+    blocks = parse(text, MediaType.PLAIN)
+    assert [(b.heading, b.text) for b in blocks] == [
+        ("1. STANDARD WARRANTY", "The arm is covered for 24 months."),
+        (
+            "WHAT IS NOT COVERED",
+            "Wear parts are excluded: - Consumables: grease, encoder backup batteries, fan filters, gripper pads and cables.",
+        ),
+        ("WHAT IS NOT COVERED", "Short note without a stop that continues on the next line."),
+    ]

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15genai/v1/common.proto\x12\x08genai.v1\"<\n\tPrincipal\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0e\n\x06groups\x18\x03 \x03(\t\"\xff\x01\n\x07Passage\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x06 \x01(\x05\x12\r\n\x05score\x18\x07 \x01(\x01\x12\x18\n\x10\x64ocument_version\x18\x08 \x01(\x03\x12\x31\n\x08metadata\x18\t \x03(\x0b\x32\x1f.genai.v1.Passage.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"q\n\x08\x43itation\x12\x0e\n\x06marker\x18\x01 \x01(\x05\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x0f\n\x07snippet\x18\x06 \x01(\t\"Z\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\x12\r\n\x05model\x18\x04 \x01(\t\"\x81\x01\n\x07Timings\x12\x1a\n\x12guardrail_input_ms\x18\x01 \x01(\x01\x12\x14\n\x0cretrieval_ms\x18\x02 \x01(\x01\x12\x15\n\rgeneration_ms\x18\x03 \x01(\x01\x12\x1b\n\x13guardrail_output_ms\x18\x04 \x01(\x01\x12\x10\n\x08total_ms\x18\x05 \x01(\x01\x42H\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15genai/v1/common.proto\x12\x08genai.v1\"<\n\tPrincipal\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0e\n\x06groups\x18\x03 \x03(\t\"\x90\x02\n\x07Passage\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x06 \x01(\x05\x12\r\n\x05score\x18\x07 \x01(\x01\x12\x18\n\x10\x64ocument_version\x18\x08 \x01(\x03\x12\x31\n\x08metadata\x18\t \x03(\x0b\x32\x1f.genai.v1.Passage.MetadataEntry\x12\x0f\n\x07heading\x18\n \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"q\n\x08\x43itation\x12\x0e\n\x06marker\x18\x01 \x01(\x05\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x0f\n\x07snippet\x18\x06 \x01(\t\"Z\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\x12\r\n\x05model\x18\x04 \x01(\t\"\x81\x01\n\x07Timings\x12\x1a\n\x12guardrail_input_ms\x18\x01 \x01(\x01\x12\x14\n\x0cretrieval_ms\x18\x02 \x01(\x01\x12\x15\n\rgeneration_ms\x18\x03 \x01(\x01\x12\x1b\n\x13guardrail_output_ms\x18\x04 \x01(\x01\x12\x10\n\x08total_ms\x18\x05 \x01(\x01\x42H\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,13 +37,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRINCIPAL']._serialized_start=35
   _globals['_PRINCIPAL']._serialized_end=95
   _globals['_PASSAGE']._serialized_start=98
-  _globals['_PASSAGE']._serialized_end=353
-  _globals['_PASSAGE_METADATAENTRY']._serialized_start=306
-  _globals['_PASSAGE_METADATAENTRY']._serialized_end=353
-  _globals['_CITATION']._serialized_start=355
-  _globals['_CITATION']._serialized_end=468
-  _globals['_USAGE']._serialized_start=470
-  _globals['_USAGE']._serialized_end=560
-  _globals['_TIMINGS']._serialized_start=563
-  _globals['_TIMINGS']._serialized_end=692
+  _globals['_PASSAGE']._serialized_end=370
+  _globals['_PASSAGE_METADATAENTRY']._serialized_start=323
+  _globals['_PASSAGE_METADATAENTRY']._serialized_end=370
+  _globals['_CITATION']._serialized_start=372
+  _globals['_CITATION']._serialized_end=485
+  _globals['_USAGE']._serialized_start=487
+  _globals['_USAGE']._serialized_end=577
+  _globals['_TIMINGS']._serialized_start=580
+  _globals['_TIMINGS']._serialized_end=709
 # @@protoc_insertion_point(module_scope)

@@ -17,7 +17,7 @@ class Principal(_message.Message):
     def __init__(self, tenant: _Optional[str] = ..., user_id: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Passage(_message.Message):
-    __slots__ = ("chunk_id", "document_id", "title", "source", "text", "chunk_index", "score", "document_version", "metadata")
+    __slots__ = ("chunk_id", "document_id", "title", "source", "text", "chunk_index", "score", "document_version", "metadata", "heading")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class Passage(_message.Message):
     SCORE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    HEADING_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     document_id: str
     title: str
@@ -43,7 +44,8 @@ class Passage(_message.Message):
     score: float
     document_version: int
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., chunk_index: _Optional[int] = ..., score: _Optional[float] = ..., document_version: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    heading: str
+    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., chunk_index: _Optional[int] = ..., score: _Optional[float] = ..., document_version: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., heading: _Optional[str] = ...) -> None: ...
 
 class Citation(_message.Message):
     __slots__ = ("marker", "chunk_id", "document_id", "title", "source", "snippet")

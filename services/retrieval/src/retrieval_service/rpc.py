@@ -45,7 +45,12 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 "fusion": _FUSIONS.get(request.fusion, Fusion.RRF),
             },
         )
-        dense = await self._embedder.embed_query(query.text)
+        # BM25 alone needs no query vector: skip the round trip to the engine.
+        dense = (
+            []
+            if query.fusion is Fusion.SPARSE_ONLY
+            else await self._embedder.embed_query(query.text)
+        )
         hits = await self._index.search(query, dense)
         return retrieval_pb2.RetrieveResponse(
             passages=[
@@ -59,6 +64,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                     score=h.score,
                     document_version=h.version,
                     metadata=h.metadata,
+                    heading=h.heading,
                 )
                 for h in hits
             ]

@@ -29,7 +29,9 @@ class Settings(ServiceSettings):
     )
     opensearch_index: str = Field("chunks", description="OpenSearch index of chunks.")
     dimensions: int = Field(384, ge=1, description="Dense vector size of the engine.")
-    bm25_avg_len: float = Field(100.0, gt=0, description="Average chunk length in terms.")
+    # Chunks of up to 180 words average about 50 content terms once stopwords are dropped,
+    # plus the title and heading indexed with them.
+    bm25_avg_len: float = Field(60.0, gt=0, description="Average chunk length in terms.")
     default_top_k: int = Field(10, ge=1, le=100)
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ _HTML_BLOCKS = (
 )
 _HEADING_SEPARATOR = " > "
 _MAX_HEADING_WORDS = 10
+_LIST_ITEM = re.compile(r"^([-*+•]|\d+[)]|\[[ xX]?\])\s")
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,14 @@ def parse(text: str, media_type: MediaType) -> list[Block]:
 
 
 def _parse_plain(text: str) -> list[Block]:
-    """Paragraphs; a short first line without final punctuation is the paragraph's heading."""
+    """Paragraphs; a paragraph's first line is its heading when it reads like one."""
     blocks: list[Block] = []
     heading = ""
     for paragraph in re.split(r"\n\s*\n", text):
         lines = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
         if not lines:
             continue
-        if _looks_like_heading(lines[0]):
+        if _looks_like_heading(lines[0], alone=len(lines) == 1):
             heading = lines[0].rstrip(":")
             lines = lines[1:]
         if lines:
@@ -61,9 +62,16 @@ def _parse_plain(text: str) -> list[Block]:
     return blocks
 
 
-def _looks_like_heading(line: str) -> bool:
+def _looks_like_heading(line: str, *, alone: bool) -> bool:
+    """Short, unpunctuated, not a list item; and on its own, in capitals, or ending in ':'."""
     words = line.split()
-    return 0 < len(words) <= _MAX_HEADING_WORDS and not line.endswith((".", "?", "!", ";", ","))
+    if not 0 < len(words) <= _MAX_HEADING_WORDS or _LIST_ITEM.match(line):
+        return False
+    if line.endswith(":"):
+        return True
+    if line.endswith((".", "?", "!", ";", ",")):
+        return False
+    return alone or line.isupper()
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -14,6 +14,7 @@ from qdrant_client import AsyncQdrantClient, models
 
 from retrieval_service.adapters.index import PassageHit
 from retrieval_service.core import Fusion
+from retrieval_service.core.fusion import RRF_K
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded
@@ -24,6 +25,9 @@ DENSE = "dense"
 SPARSE = "bm25"
 #: Stored in `access_groups` of a document readable by its whole tenant.
 PUBLIC_GROUP = "*"
+# Qdrant scores 1 / (rank + k - 1) and defaults k to 2, which lets one outlier first place
+# outvote the other side; k = RRF_K + 1 gives the textbook 1 / (60 + rank), as core.fusion does.
+_QDRANT_RRF_K = RRF_K + 1
 # Candidates per side before fusion: RRF needs more than top_k to reorder.
 _CANDIDATE_FACTOR = 4
 
@@ -120,7 +124,7 @@ class QdrantChunkIndex:
                 ],
                 # Both prefetches are filtered already; filtering the fused list again
                 # would only repeat the work.
-                query=models.FusionQuery(fusion=models.Fusion.RRF),
+                query=models.RrfQuery(rrf=models.Rrf(k=_QDRANT_RRF_K)),
                 limit=query.top_k,
                 with_payload=True,
             )

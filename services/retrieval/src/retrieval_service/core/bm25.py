@@ -40,7 +40,7 @@ class SparseVector:
 class Bm25Encoder:
     """Tokenizes, drops stopwords, stems, hashes; weights terms for documents or queries."""
 
-    def __init__(self, *, k1: float = 1.2, b: float = 0.75, avg_len: float = 100.0) -> None:
+    def __init__(self, *, k1: float = 1.2, b: float = 0.75, avg_len: float = 60.0) -> None:
         self._k1 = k1
         self._b = b
         self._avg_len = avg_len
