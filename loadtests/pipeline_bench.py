@@ -142,13 +142,13 @@ def _asks(stack: Stack, tenant: str, asks: int) -> str:
                 ),
                 questions,
             ),
-            "Ask, cached": _timed(
-                lambda q: assistant.Ask(
-                    assistant_pb2.AskRequest(principal=principal, question=q), timeout=30
-                ),
-                questions,
-            ),
         }
+        # Answers that found nothing are not cached, by design; time the questions that were.
+        answered = [q for q in dict.fromkeys(questions) if _ask(assistant, principal, q).cached]
+        rows[f"Ask, cached ({len(answered)} of {len(set(questions))} questions answered)"] = _timed(
+            lambda q: _ask(assistant, principal, q),
+            [answered[i % len(answered)] for i in range(asks)],
+        )
         concurrent = _throughput(
             lambda q: assistant.Ask(
                 assistant_pb2.AskRequest(principal=principal, question=q, bypass_cache=True),
@@ -168,6 +168,12 @@ def _asks(stack: Stack, tenant: str, asks: int) -> str:
         lines.append(f"| {name} | {p50:.1f} | {p95:.1f} | {p50 / base:.1f} |")
     lines.append(f"\nFresh asks with 8 concurrent callers: {concurrent:.1f} answers/s.\n")
     return "\n".join(lines)
+
+
+def _ask(assistant, principal, question: str) -> assistant_pb2.AskResponse:
+    return assistant.Ask(
+        assistant_pb2.AskRequest(principal=principal, question=question), timeout=30
+    )
 
 
 def _timed(call, questions: list[str]) -> list[float]:
