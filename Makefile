@@ -26,7 +26,7 @@ models: install
 demo: models
 	$(VENV)/bin/genai demo
 
-test: models
+test: models lint
 	$(PY) -m pytest
 
 test-unit: install
@@ -52,7 +52,8 @@ lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(-e|genai-)' | sed 's/+cpu$$//' > requirements.lock
 
 lint: install
-	$(VENV)/bin/ruff check libs/src services tests loadtests
+	$(VENV)/bin/ruff check libs/src services tests loadtests evaluation
+	$(VENV)/bin/ruff format --check libs/src services tests loadtests evaluation
 
 clean:
 	rm -rf .genai .cache $(VENV)

@@ -31,6 +31,9 @@ def test_embedding_health_tracks_triton(stack):
         assert _wait_for(lambda: not grpc_serving(embedding), timeout_s=20), (
             "still SERVING without Triton"
         )
+        assert not grpc_serving(embedding, "genai.v1.Embedding")
+        # Liveness is about the process, not its dependencies: no restart for an outage.
+        assert grpc_serving(embedding, LIVENESS_SERVICE)
     finally:
         stack.start_component("triton", timeout_s=180)
     assert _wait_for(lambda: grpc_serving(embedding), timeout_s=60), (

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from platform_stack import StackConfig
 from platform_stack.config import free_port, port_in_use
 from platform_stack.errors import PortTaken
@@ -32,7 +31,9 @@ def test_a_taken_port_is_named_before_anything_starts(tmp_path: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", config.ports["kafka"]))
         holder.listen()
-        with pytest.raises(PortTaken, match=rf"kafka \({config.ports['kafka']}\).*GENAI_<NAME>_PORT"):
+        with pytest.raises(
+            PortTaken, match=rf"kafka \({config.ports['kafka']}\).*GENAI_<NAME>_PORT"
+        ):
             Stack(config).start()
     assert not (config.logs_dir / "kafka.log").exists()
 
@@ -49,7 +50,12 @@ def test_redis_is_started_when_none_answers_and_stopped_after(tmp_path: Path) ->
         process.stop()
     assert not process.alive()
     # And when one answers, none is started.
-    assert ensure_redis(dataclasses.replace(config, redis_url="redis://127.0.0.1:6379/15"), tie_to_parent=True) is None
+    assert (
+        ensure_redis(
+            dataclasses.replace(config, redis_url="redis://127.0.0.1:6379/15"), tie_to_parent=True
+        )
+        is None
+    )
 
 
 def test_genai_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
@@ -65,13 +71,26 @@ def test_genai_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
     assert up.returncode == 0, up.stderr
     pids = json.loads((tmp_path / "stack.json").read_text())["processes"]
     try:
-        assert set(pids) >= {"kafka", "triton", "ingestion", "embedding", "retrieval", "generation", "guardrail", "feedback"}
-        status = subprocess.run([*genai, "status"], env=env, capture_output=True, text=True, timeout=30)
+        assert set(pids) >= {
+            "kafka",
+            "triton",
+            "ingestion",
+            "embedding",
+            "retrieval",
+            "generation",
+            "guardrail",
+            "feedback",
+        }
+        status = subprocess.run(
+            [*genai, "status"], env=env, capture_output=True, text=True, timeout=30
+        )
         assert status.returncode == 0 and status.stdout.count("running") == len(pids)
         again = subprocess.run([*genai, "up"], env=env, capture_output=True, text=True, timeout=30)
         assert again.returncode == 1 and "genai down" in again.stderr
     finally:
-        down = subprocess.run([*genai, "down"], env=env, capture_output=True, text=True, timeout=120)
+        down = subprocess.run(
+            [*genai, "down"], env=env, capture_output=True, text=True, timeout=120
+        )
     assert down.returncode == 0
     assert [name for name, pid in pids.items() if pid_alive(pid)] == []
     # Nothing listens any more (Triton's python-backend stubs went with its process group).

@@ -85,7 +85,9 @@ class HealthMonitor:
 
     async def check_once(self) -> bool:
         """Run every probe once and publish the result."""
-        failing = [name for name, ok in zip(self._probes, await self._run_probes()) if not ok]
+        failing = [
+            name for name, ok in zip(self._probes, await self._run_probes(), strict=True) if not ok
+        ]
         serving = not failing
         if serving != self._serving:
             _log.info("health_changed", serving=serving, failing=failing)

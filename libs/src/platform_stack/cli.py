@@ -41,8 +41,8 @@ def _up(config: StackConfig, _: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         stack.stop()
         return 130
-    print(
-        f"genai: stack up; Assistant at {config.address('generation')}, "  # noqa: T201
+    print(  # noqa: T201 - CLI output
+        f"genai: stack up; Assistant at {config.address('generation')}, "
         f"Kafka at {config.kafka_bootstrap}, logs in {config.logs_dir}"
     )
     return 0

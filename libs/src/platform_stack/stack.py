@@ -160,8 +160,9 @@ class Stack:
         ]
         if taken:
             raise PortTaken(
-                "ports in use: " + ", ".join(taken) + ". Stop what holds them (`genai down` if it "
-                "is an earlier stack) or choose others with GENAI_<NAME>_PORT, e.g. GENAI_KAFKA_PORT."
+                "ports in use: " + ", ".join(taken) + ". Stop what holds them (`genai down` if "
+                "it is an earlier stack) or choose others with GENAI_<NAME>_PORT, "
+                "e.g. GENAI_KAFKA_PORT."
             )
 
     def _write_state(self) -> None:

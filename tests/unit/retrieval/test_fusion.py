@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from qdrant_client import AsyncQdrantClient
-
 from contracts import Chunk, DocumentEmbedded, EmbeddedChunk, IndexStatus, Operation
 from contracts.events import utc_now
+from qdrant_client import AsyncQdrantClient
 from retrieval_service.adapters import PassageHit, QdrantChunkIndex, SplitChunkIndex
 from retrieval_service.adapters.opensearch_lexical import bulk_actions, document_query, search_body
 from retrieval_service.core import Bm25Encoder, Fusion, SearchQuery, reciprocal_rank_fusion
@@ -21,7 +20,9 @@ def test_rrf_rewards_agreement_between_rankings() -> None:
 
 
 def test_opensearch_queries_enforce_tenant_groups_and_metadata() -> None:
-    query = SearchQuery(tenant="acme", groups=["hr"], text="hotel cap", top_k=7, filters={"dept": "finance"})
+    query = SearchQuery(
+        tenant="acme", groups=["hr"], text="hotel cap", top_k=7, filters={"dept": "finance"}
+    )
     body = search_body(query)
     assert body["size"] == 7
     assert body["query"]["bool"]["filter"] == [
@@ -56,7 +57,17 @@ class _FakeLexicalIndex:
             key=lambda s: -s[0],
         )
         return [
-            PassageHit(cid, d["document_id"], d["chunk_index"], d["text"], d["title"], d["source"], d["heading"], float(s), d["version"])
+            PassageHit(
+                cid,
+                d["document_id"],
+                d["chunk_index"],
+                d["text"],
+                d["title"],
+                d["source"],
+                d["heading"],
+                float(s),
+                d["version"],
+            )
             for s, cid, d in scored[: query.top_k]
             if s > 0
         ]
@@ -68,9 +79,26 @@ class _FakeLexicalIndex:
         return None
 
 
-def _event(doc_id: str, texts: list[str], vectors: np.ndarray, *, version: int, operation: Operation = Operation.UPSERT) -> DocumentEmbedded:
-    chunks = [EmbeddedChunk.from_chunk(Chunk(index=i, text=t, start=0, end=len(t)), v) for i, (t, v) in enumerate(zip(texts, vectors, strict=True))]
-    return DocumentEmbedded(tenant="acme", document_id=doc_id, operation=operation, version=version, submitted_at=utc_now(), chunks=chunks)
+def _event(
+    doc_id: str,
+    texts: list[str],
+    vectors: np.ndarray,
+    *,
+    version: int,
+    operation: Operation = Operation.UPSERT,
+) -> DocumentEmbedded:
+    chunks = [
+        EmbeddedChunk.from_chunk(Chunk(index=i, text=t, start=0, end=len(t)), v)
+        for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
+    ]
+    return DocumentEmbedded(
+        tenant="acme",
+        document_id=doc_id,
+        operation=operation,
+        version=version,
+        submitted_at=utc_now(),
+        chunks=chunks,
+    )
 
 
 def test_split_index_fuses_dense_and_lexical_and_keeps_them_in_step(tmp_path) -> None:
@@ -78,23 +106,36 @@ def test_split_index_fuses_dense_and_lexical_and_keeps_them_in_step(tmp_path) ->
         rng = np.random.default_rng(7)
         vectors = rng.normal(size=(3, 8)).astype("f4")
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        dense = QdrantChunkIndex(AsyncQdrantClient(path=str(tmp_path)), collection="c", dimensions=8, lexical=Bm25Encoder())
+        dense = QdrantChunkIndex(
+            AsyncQdrantClient(path=str(tmp_path)),
+            collection="c",
+            dimensions=8,
+            lexical=Bm25Encoder(),
+        )
         lexical = _FakeLexicalIndex()
         index = SplitChunkIndex(dense, lexical)
         await index.ensure_ready()
         texts = ["hotel cap per night", "meal allowance per day", "laptop encryption rules"]
-        assert (await index.apply(_event("d1", texts, vectors, version=2))).status is IndexStatus.INDEXED
+        assert (
+            await index.apply(_event("d1", texts, vectors, version=2))
+        ).status is IndexStatus.INDEXED
         # An older version is stale for both sides: the lexical mirror is not touched.
         stale = await index.apply(_event("d1", ["old text"], vectors[:1], version=1))
         assert stale.status is IndexStatus.STALE_IGNORED and len(lexical.docs) == 3
 
         query = SearchQuery(tenant="acme", text="laptop encryption", top_k=2)
-        hits = await index.search(query, vectors[0].tolist())  # dense favours chunk 0, lexical chunk 2
+        hits = await index.search(
+            query, vectors[0].tolist()
+        )  # dense favours chunk 0, lexical chunk 2
         assert {h.chunk_index for h in hits} == {0, 2}
-        lexical_only = await index.search(query.model_copy(update={"fusion": Fusion.SPARSE_ONLY}), vectors[0].tolist())
+        lexical_only = await index.search(
+            query.model_copy(update={"fusion": Fusion.SPARSE_ONLY}), vectors[0].tolist()
+        )
         assert [h.chunk_index for h in lexical_only] == [2]
 
-        deleted = await index.apply(_event("d1", [], vectors[:0], version=3, operation=Operation.DELETE))
+        deleted = await index.apply(
+            _event("d1", [], vectors[:0], version=3, operation=Operation.DELETE)
+        )
         assert deleted.status is IndexStatus.DELETED and lexical.docs == {}
         assert await index.search(query, vectors[0].tolist()) == []
         await index.close()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from platform_settings import KafkaSettings, ServiceSettings
 from typing import Literal
 
+from platform_settings import KafkaSettings, ServiceSettings
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 

@@ -102,5 +102,5 @@ def _terms(text: str) -> set[str]:
 
 
 def _count_tokens(text: str) -> int:
-    """Whitespace words: the extractive engine has no tokenizer; model engines report real counts."""
+    """Whitespace words: this engine has no tokenizer; model engines report real counts."""
     return len(text.split())

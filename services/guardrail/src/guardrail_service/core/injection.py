@@ -26,7 +26,8 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
     ),
     (
         re.compile(
-            r"\b(reveal|print|show|repeat|output)\b.{0,30}\b(system prompt|hidden instructions?|your instructions|initial prompt)\b",
+            r"\b(reveal|print|show|repeat|output)\b.{0,30}"
+            r"\b(system prompt|hidden instructions?|your instructions|initial prompt)\b",
             re.I | re.S,
         ),
         0.85,
