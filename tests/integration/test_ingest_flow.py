@@ -58,6 +58,24 @@ def test_pushed_documents_are_indexed_and_searchable(
     )
 
 
+def test_a_producers_trace_id_follows_the_document_through_every_service(
+    stack, tenant, make_document, read_log
+):
+    body = json.dumps(make_document("traced", SECURITY)).encode()
+    run(
+        push_raw(
+            stack.config.kafka_bootstrap,
+            [(b"traced", body)],
+            headers=[("x-trace-id", b"trace-ingest-0001")],
+        )
+    )
+    run(wait_for_indexed(stack.config.kafka_bootstrap, {(tenant, "traced", 0)}))
+    for service in ("ingestion", "embedding", "retrieval"):
+        lines = [line for line in read_log(service).splitlines() if "trace-ingest-0001" in line]
+        assert lines, f"{service} logged nothing with the producer's trace id"
+        assert json.loads(lines[-1])["trace_id"] == "trace-ingest-0001"
+
+
 def test_malformed_messages_go_to_dead_letter_and_neighbours_are_indexed(
     stack, assistant, principal, tenant, make_document
 ):

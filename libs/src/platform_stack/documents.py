@@ -14,13 +14,20 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 
-async def push_raw(bootstrap: str, messages: Iterable[tuple[bytes | None, bytes]]) -> None:
+async def push_raw(
+    bootstrap: str,
+    messages: Iterable[tuple[bytes | None, bytes]],
+    *,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
     """Produce (key, value) pairs to documents.submitted.v1, as an outside producer would."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for key, value in messages:
-            await producer.send_and_wait(topics.DOCUMENTS_SUBMITTED, value, key=key)
+            await producer.send_and_wait(
+                topics.DOCUMENTS_SUBMITTED, value, key=key, headers=headers
+            )
     finally:
         await producer.stop()
 
