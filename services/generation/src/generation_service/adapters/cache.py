@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from platform_grpc import DependencyUnavailable
 from platform_logging import get_logger
 from redis.exceptions import RedisError
 
@@ -80,16 +81,12 @@ class AnswerCache:
             _log.warning("cache_unavailable", error=str(exc))
 
     async def answer_tenant(self, answer_id: str) -> str | None:
-        """Tenant of a recorded answer; raises RedisError when Redis is down."""
-        value = await self._redis.get(_answer_key(answer_id))
-        return value.decode() if value is not None else None
-
-    async def ping(self) -> bool:
-        """Whether Redis answers."""
+        """Tenant of a recorded answer; UNAVAILABLE when Redis is down (it cannot be checked)."""
         try:
-            return bool(await self._redis.ping())
-        except RedisError:
-            return False
+            value = await self._redis.get(_answer_key(answer_id))
+        except RedisError as exc:
+            raise DependencyUnavailable(f"answer records unavailable: {exc}") from exc
+        return value.decode() if value is not None else None
 
 
 def _changed_key(tenant: str) -> str:
