@@ -32,6 +32,13 @@ class ManagedProcess:
             return self.popen.poll() is None
         return pid_alive(self.pid)
 
+    def kill(self) -> None:
+        """SIGKILL the whole group at once: a crash, for fault-injection tests."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self.popen is not None:
+            self.popen.wait(timeout=10)
+
     def stop(self, *, grace_s: float = 10.0) -> None:
         """SIGTERM the whole group, SIGKILL it after `grace_s`."""
         stop_group(self.pid, grace_s=grace_s)

@@ -74,10 +74,14 @@ class Stack:
         if wait:
             wait_until(ready, what=name, timeout_s=timeout_s, process=process)
 
-    def stop_component(self, name: str) -> None:
-        """Stop one component if it runs."""
+    def stop_component(self, name: str, *, crash: bool = False) -> None:
+        """Stop one component if it runs; `crash` kills it with SIGKILL instead of SIGTERM."""
         process = self._processes.pop(name, None)
-        if process is not None:
+        if process is None:
+            return
+        if crash:
+            process.kill()
+        else:
             process.stop()
 
     def __enter__(self) -> Stack:
