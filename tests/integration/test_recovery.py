@@ -11,7 +11,7 @@ from platform_stack.documents import push_documents, run, wait_for_indexed
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("victim", ["embedding", "ingestion"])
+@pytest.mark.parametrize("victim", ["embedding", "ingestion", "retrieval"])
 def test_a_crashed_consumer_resumes_from_its_last_commit(
     stack, assistant, principal, tenant, make_document, victim
 ):

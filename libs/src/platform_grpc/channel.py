@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -11,16 +13,43 @@ from platform_grpc.interceptors import ClientInterceptor
 DEFAULT_CALL_TIMEOUT_S = 10.0
 
 
+# gRPC's own retry policy: a call that met UNAVAILABLE (peer restarting, connection
+# refused, channel still backing off) is sent again, within the call's deadline.
+_RETRY_UNAVAILABLE = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{}],
+                "retryPolicy": {
+                    "maxAttempts": 5,
+                    "initialBackoff": "0.2s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
 def create_channel(
     address: str,
     *,
+    idempotent: bool,
     default_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
     max_message_bytes: int = 8 * 1024 * 1024,
 ) -> grpc.aio.Channel:
-    """Return an insecure channel to `address` (host:port) with our client interceptor."""
+    """Return an insecure channel to `address` (host:port) with our client interceptor.
+
+    `idempotent=True` turns on retries of UNAVAILABLE: only for a peer whose every
+    method is safe to repeat (reads, writes with deterministic ids).
+    """
+    retry = [("grpc.enable_retries", 1), ("grpc.service_config", _RETRY_UNAVAILABLE)]
     return grpc.aio.insecure_channel(
         address,
         options=[
+            *(retry if idempotent else [("grpc.enable_retries", 0)]),
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.keepalive_time_ms", 30_000),

@@ -1,8 +1,8 @@
 """The one lifecycle every service shares.
 
-Startup order: the service's lifespan builds its clients, topics are ensured, the
-Kafka subscribers start, the gRPC server starts NOT_SERVING, and the health monitor
-flips it to SERVING once every dependency probe answers. SIGTERM or SIGINT reverses
+Startup order: the service's lifespan builds its clients, the gRPC server starts
+NOT_SERVING with the health monitor, topics are ensured and the Kafka subscribers
+start; the monitor flips to SERVING once every dependency probe answers. SIGTERM or SIGINT reverses
 it: NOT_SERVING first (so load balancers drain), then the server stops with a grace
 period, subscribers stop (committing nothing past what was processed), clients close.
 """
@@ -50,24 +50,35 @@ async def run_service(
         loop.add_signal_handler(sig, stop.set)
 
     async with lifespan() as parts:
-        if parts.broker is not None:
-            if parts.kafka is not None and parts.topics:
-                await ensure_topics(parts.kafka, parts.topics)
-            await parts.broker.start()
         server, health_servicer, port = build_server(
             port=settings.grpc_port, limits=settings.grpc, services=parts.services
         )
+        started = asyncio.Event()
+
+        async def startup_done() -> bool:
+            return started.is_set()
+
         monitor = HealthMonitor(
-            health_servicer, service_names=[s.name for s in parts.services], probes=parts.probes
+            health_servicer,
+            service_names=[s.name for s in parts.services],
+            probes={**parts.probes, "startup": startup_done},
         )
         await monitor.mark_not_serving()
+        # The server and the monitor start before the subscribers: joining a consumer group
+        # can wait for a crashed predecessor's session to expire, and reads must not.
         await server.start()
-        _log.info("service_started", grpc_port=port, services=[s.name for s in parts.services])
         monitor_task = asyncio.create_task(monitor.run(stop))
         try:
+            if parts.broker is not None:
+                if parts.kafka is not None and parts.topics:
+                    await ensure_topics(parts.kafka, parts.topics)
+                await parts.broker.start()
+            started.set()
+            _log.info("service_started", grpc_port=port, services=[s.name for s in parts.services])
             await stop.wait()
         finally:
             _log.info("service_stopping")
+            stop.set()
             await monitor.mark_not_serving()
             await monitor_task
             await server.stop(settings.grpc.shutdown_grace_s)

@@ -36,7 +36,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     """Build what the service needs; the runner starts and stops it."""
     index = _build_index(settings)
     await index.ensure_ready()
-    channel = create_channel(settings.embedding_addr)
+    # Embed is a pure function of its input: safe to retry.
+    channel = create_channel(settings.embedding_addr, idempotent=True)
     embedder = GrpcQueryEmbedder(channel)
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
     broker.include_router(

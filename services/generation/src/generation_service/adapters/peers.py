@@ -30,10 +30,12 @@ class Peers:
     @classmethod
     def connect(cls, settings: Settings) -> Peers:
         """Open one channel per peer (connections are made lazily by gRPC)."""
+        # Every method of these peers is safe to repeat: searches and checks are reads,
+        # and feedback ids are deterministic, so a retried RecordFeedback is one fact.
         channels = {
-            "retrieval": create_channel(settings.retrieval_addr),
-            "guardrail": create_channel(settings.guardrail_addr),
-            "feedback": create_channel(settings.feedback_addr),
+            "retrieval": create_channel(settings.retrieval_addr, idempotent=True),
+            "guardrail": create_channel(settings.guardrail_addr, idempotent=True),
+            "feedback": create_channel(settings.feedback_addr, idempotent=True),
         }
         return cls(
             retrieval=retrieval_pb2_grpc.RetrievalStub(channels["retrieval"]),
