@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
+
 from contracts.rpc import common_pb2, retrieval_pb2, retrieval_pb2_grpc
 from platform_stack import Stack, StackConfig
 from platform_stack.documents import push_documents, run, wait_for_indexed

@@ -24,10 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from contracts import DocumentSubmitted
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc, common_pb2
 from embedding_service.core import passage_text
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ingestion_service.core import ChunkingPolicy, to_chunked_event
 from platform_stack import Stack, StackConfig
 from platform_stack.documents import push_documents, wait_for_indexed

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+
 from contracts.rpc import assistant_pb2_grpc, common_pb2, ingestion_pb2_grpc
 from platform_stack import Stack, StackConfig
 
@@ -35,6 +36,14 @@ def stack(
     )
     with Stack(config) as running:
         yield running
+
+
+@pytest.fixture
+def own_stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """The stack, for tests that stop, crash or restart its parts: never someone else's."""
+    if request.config.getoption("--stack") == "external":
+        pytest.skip("stops or crashes components: runs only on the embedded stack")
+    return stack
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,11 @@ import time
 import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer
-from contracts import topics
-from contracts.rpc import assistant_pb2, common_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
+from contracts import topics
+from contracts.rpc import assistant_pb2, common_pb2
 from platform_stack.documents import push_documents, run, wait_for_indexed
 
 pytestmark = pytest.mark.integration

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from platform_grpc import LIVENESS_SERVICE
 from platform_stack.readiness import grpc_serving
 
@@ -23,7 +24,8 @@ def _wait_for(predicate, *, timeout_s: float) -> bool:
     return False
 
 
-def test_embedding_health_tracks_triton(stack):
+def test_embedding_health_tracks_triton(own_stack):
+    stack = own_stack
     embedding = stack.config.address("embedding")
     assert grpc_serving(embedding)
     stack.stop_component("triton")

@@ -8,6 +8,7 @@ import json
 import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from contracts import IndexStatus, topics
 from contracts.rpc import assistant_pb2, common_pb2, ingestion_pb2
 from platform_stack.documents import push_documents, push_raw, run, wait_for_indexed
@@ -222,3 +223,35 @@ async def _read_dead_letters(bootstrap: str, keys: set[bytes]) -> dict[bytes, di
     finally:
         await consumer.stop()
     return found
+
+
+def test_metadata_filters_narrow_the_search(stack, assistant, principal, tenant, make_document):
+    run(
+        push_documents(
+            stack.config.kafka_bootstrap,
+            [
+                make_document(
+                    "hr-leave", "Annual leave is 25 days.", metadata={"department": "hr"}
+                ),
+                make_document(
+                    "it-leave",
+                    "Leave your laptop locked; annual audits check it.",
+                    metadata={"department": "it"},
+                ),
+            ],
+        )
+    )
+    run(
+        wait_for_indexed(
+            stack.config.kafka_bootstrap, {(tenant, "hr-leave", 0), (tenant, "it-leave", 0)}
+        )
+    )
+    everything = {p.document_id for p in _search(assistant, principal, "annual leave")}
+    assert everything == {"hr-leave", "it-leave"}
+    only_it = assistant.Search(
+        assistant_pb2.SearchRequest(
+            principal=principal, query="annual leave", filters={"department": "it"}
+        ),
+        timeout=20,
+    ).passages
+    assert [(p.document_id, p.metadata["department"]) for p in only_it] == [("it-leave", "it")]

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize("victim", ["embedding", "ingestion", "retrieval"])
 def test_a_crashed_consumer_resumes_from_its_last_commit(
-    stack, assistant, principal, tenant, make_document, victim
+    own_stack, assistant, principal, tenant, make_document, victim
 ):
+    stack = own_stack
     bootstrap = stack.config.kafka_bootstrap
     docs = [
         make_document(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 from platform_stack import StackConfig
 from platform_stack.config import free_port, port_in_use
 from platform_stack.errors import PortTaken

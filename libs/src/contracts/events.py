@@ -27,6 +27,9 @@ DOCUMENT_ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,256}$"
 Tenant = Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
 DocumentId = Annotated[str, StringConstraints(pattern=DOCUMENT_ID_PATTERN)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+#: Metadata keys become filter paths in the index, where a dot would mean nesting.
+METADATA_KEY_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+MetadataKey = Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)]
 
 
 def document_key(tenant: str, document_id: str) -> str:
@@ -102,10 +105,10 @@ class DocumentSubmitted(_Event):
     text: str = Field(
         "", max_length=MAX_DOCUMENT_CHARS, description="The body; required for upsert."
     )
-    metadata: dict[Label, Annotated[str, StringConstraints(max_length=1000)]] = Field(
+    metadata: dict[MetadataKey, Annotated[str, StringConstraints(max_length=1000)]] = Field(
         default_factory=dict,
         max_length=64,
-        description="Exact-match filterable attributes, string to string.",
+        description="Exact-match filterable attributes, string to string; keys [A-Za-z0-9_-].",
     )
     access_groups: list[Label] = Field(
         default_factory=list,

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from platform_logging import TRACE_HEADER, bind_request_context, current_trace_id, get_logger
 
 from platform_grpc.context import remaining, set_deadline
 from platform_grpc.errors import InvalidArgument, PlatformError
+from platform_logging import TRACE_HEADER, bind_request_context, current_trace_id, get_logger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable

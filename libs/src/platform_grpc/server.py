@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from platform_logging import get_logger
 
 from platform_grpc.interceptors import ServerInterceptor
+from platform_logging import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-from platform_logging import get_logger
 
 from platform_kafka.tracing import TraceMiddleware
+from platform_logging import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

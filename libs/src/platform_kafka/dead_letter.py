@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, TypeVar
 
-from platform_logging import TRACE_HEADER, current_trace_id, get_logger
 from pydantic import BaseModel, ValidationError
+
+from platform_logging import TRACE_HEADER, current_trace_id, get_logger
 
 if TYPE_CHECKING:
     from aiokafka import ConsumerRecord

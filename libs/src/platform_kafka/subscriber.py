@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
-from platform_logging import get_logger
 from pydantic import BaseModel
 
 from platform_kafka.dead_letter import PoisonMessage, decode_event, send_to_dead_letter
+from platform_logging import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

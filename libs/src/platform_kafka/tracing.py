@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from faststream import BaseMiddleware
+
 from platform_logging import TRACE_HEADER, bind_request_context, current_trace_id
 
 if TYPE_CHECKING:

@@ -7,18 +7,17 @@ import functools
 import sys
 from typing import TYPE_CHECKING, TypeVar
 
-from platform_logging import configure_logging
 from pydantic import ValidationError
 
+from platform_logging import configure_logging
 from platform_service.runner import run_service
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractAsyncContextManager
 
-    from platform_settings import ServiceSettings
-
     from platform_service.runner import ServiceParts
+    from platform_settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound="ServiceSettings")
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from faststream.kafka import KafkaBroker
+
     from platform_settings import KafkaSettings, ServiceSettings
 
 _log = get_logger(__name__)

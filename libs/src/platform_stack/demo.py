@@ -9,8 +9,8 @@ import time
 from typing import TYPE_CHECKING
 
 import grpc
-from contracts.rpc import assistant_pb2, assistant_pb2_grpc, common_pb2
 
+from contracts.rpc import assistant_pb2, assistant_pb2_grpc, common_pb2
 from platform_stack.config import repo_root
 from platform_stack.documents import push_documents, run, wait_for_indexed
 from platform_stack.stack import Stack

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from contracts import DocumentIndexed, topics
 
 if TYPE_CHECKING:

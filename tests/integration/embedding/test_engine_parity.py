@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from platform_triton import TritonEmbeddingClient, TritonInferenceError, TritonUnavailable
 from tritonclient.grpc import InferInput
 from tritonclient.grpc.aio import InferenceServerClient
+
+from platform_triton import TritonEmbeddingClient, TritonInferenceError, TritonUnavailable
 
 pytestmark = pytest.mark.integration
 

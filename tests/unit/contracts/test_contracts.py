@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from contracts import DocumentSubmitted, topics
 from contracts.schemas import SCHEMA_DIR, render_schemas
 from platform_kafka import PoisonMessage, decode_event

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+from qdrant_client import AsyncQdrantClient
+
 from contracts import Chunk, DocumentEmbedded, EmbeddedChunk, IndexStatus, Operation
 from contracts.events import utc_now
-from qdrant_client import AsyncQdrantClient
 from retrieval_service.adapters import PassageHit, QdrantChunkIndex, SplitChunkIndex
 from retrieval_service.adapters.opensearch_lexical import bulk_actions, document_query, search_body
 from retrieval_service.core import Bm25Encoder, Fusion, SearchQuery, reciprocal_rank_fusion

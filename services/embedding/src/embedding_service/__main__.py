@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from platform_service import serve
-
 from embedding_service import SERVICE_NAME
 from embedding_service.app import lifespan
 from embedding_service.settings import Settings
+from platform_service import serve
 
 
 def main() -> None:

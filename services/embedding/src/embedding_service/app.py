@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING
 
 from contracts import topics
 from contracts.rpc import embedding_pb2, embedding_pb2_grpc
-from platform_grpc import ServiceRegistration
-from platform_kafka import build_broker
-from platform_service import ServiceParts
-from platform_triton import TritonEmbeddingClient
-
 from embedding_service import SERVICE_NAME
 from embedding_service.adapters import TritonEncoder
 from embedding_service.handlers import build_router
 from embedding_service.rpc import EmbeddingServicer
+from platform_grpc import ServiceRegistration
+from platform_kafka import build_broker
+from platform_service import ServiceParts
+from platform_triton import TritonEmbeddingClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts import DocumentChunked, DocumentEmbedded, EmbeddedChunk, topics
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
+
+from contracts import DocumentChunked, DocumentEmbedded, EmbeddedChunk, topics
+from embedding_service.core import passage_text
 from platform_grpc import DependencyUnavailable, InvalidArgument
 from platform_kafka import (
     PoisonMessage,
@@ -22,8 +24,6 @@ from platform_kafka import (
 )
 from platform_logging import bind_request_context, get_logger
 from platform_retry import idempotent_retry
-
-from embedding_service.core import passage_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

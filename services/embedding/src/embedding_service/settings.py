@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from platform_settings import KafkaSettings, ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from platform_settings import KafkaSettings, ServiceSettings
 
 
 class Settings(ServiceSettings):

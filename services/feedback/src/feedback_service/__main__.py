@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from platform_service import serve
-
 from feedback_service import SERVICE_NAME
 from feedback_service.app import lifespan
 from feedback_service.settings import Settings
+from platform_service import serve
 
 
 def main() -> None:

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 from contracts import topics
 from contracts.rpc import feedback_pb2, feedback_pb2_grpc
+from feedback_service import SERVICE_NAME
+from feedback_service.rpc import FeedbackServicer
 from platform_grpc import ServiceRegistration
 from platform_kafka import build_broker
 from platform_service import ServiceParts
-
-from feedback_service import SERVICE_NAME
-from feedback_service.rpc import FeedbackServicer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

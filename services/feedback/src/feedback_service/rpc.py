@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING
 
 from contracts import topics
 from contracts.rpc import assistant_pb2, feedback_pb2_grpc
+from feedback_service.core import FeedbackInput, feedback_events
 from platform_grpc import InvalidArgument, validated
 from platform_logging import get_logger
-
-from feedback_service.core import FeedbackInput, feedback_events
 
 if TYPE_CHECKING:
     import grpc

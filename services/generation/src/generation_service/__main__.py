@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from platform_service import serve
-
 from generation_service import SERVICE_NAME
 from generation_service.app import lifespan
 from generation_service.settings import Settings
+from platform_service import serve
 
 
 def main() -> None:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from contracts import topics
-from contracts.rpc import assistant_pb2, assistant_pb2_grpc
-from platform_grpc import ServiceRegistration
-from platform_kafka import build_broker
-from platform_service import ServiceParts
 from redis.asyncio import Redis
 
+from contracts import topics
+from contracts.rpc import assistant_pb2, assistant_pb2_grpc
 from generation_service import SERVICE_NAME
 from generation_service.adapters import AnswerCache, Peers
 from generation_service.assistant import Assistant
 from generation_service.core import ExtractiveEngine
 from generation_service.handlers import build_router
 from generation_service.rpc import AssistantServicer
+from platform_grpc import ServiceRegistration
+from platform_kafka import build_broker
+from platform_service import ServiceParts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

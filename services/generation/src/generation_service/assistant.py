@@ -10,10 +10,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, common_pb2, guardrail_pb2, retrieval_pb2
+from generation_service.core import NO_ANSWER, SourcePassage, answer_cache_key
 from platform_grpc import InvalidArgument, NotFound
 from platform_logging import current_trace_id, get_logger
-
-from generation_service.core import NO_ANSWER, SourcePassage, answer_cache_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts import DocumentIndexed, IndexStatus, topics
 from faststream.kafka import KafkaRouter
+
+from contracts import DocumentIndexed, IndexStatus, topics
 from platform_kafka import event_subscriber
 
 if TYPE_CHECKING:

@@ -6,9 +6,8 @@ import re
 from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc
-from platform_grpc import validated
-
 from generation_service.core import AskInput
+from platform_grpc import validated
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from platform_service import serve
-
 from guardrail_service import SERVICE_NAME
 from guardrail_service.app import lifespan
 from guardrail_service.settings import Settings
+from platform_service import serve
 
 
 def main() -> None:

@@ -6,11 +6,10 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from contracts.rpc import guardrail_pb2, guardrail_pb2_grpc
-from platform_grpc import ServiceRegistration
-from platform_service import ServiceParts
-
 from guardrail_service.core import GuardrailPolicy
 from guardrail_service.rpc import GuardrailServicer
+from platform_grpc import ServiceRegistration
+from platform_service import ServiceParts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from contracts.rpc import guardrail_pb2, guardrail_pb2_grpc
-from platform_grpc import InvalidArgument
-
 from guardrail_service.core import Decision, GuardrailPolicy, Verdict, check_input, check_output
+from platform_grpc import InvalidArgument
 
 if TYPE_CHECKING:
     import grpc

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from platform_service import serve
-
 from ingestion_service import SERVICE_NAME
 from ingestion_service.app import lifespan
 from ingestion_service.settings import Settings
+from platform_service import serve
 
 
 def main() -> None:

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 from contracts import topics
 from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
-from platform_grpc import ServiceRegistration
-from platform_kafka import build_broker
-from platform_service import ServiceParts
-
 from ingestion_service import SERVICE_NAME
 from ingestion_service.core import ChunkingPolicy
 from ingestion_service.handlers import build_router
 from ingestion_service.rpc import IngestionServicer
+from platform_grpc import ServiceRegistration
+from platform_kafka import build_broker
+from platform_service import ServiceParts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts import DocumentSubmitted, topics
 from faststream.kafka import KafkaRouter
+
+from contracts import DocumentSubmitted, topics
+from ingestion_service.core import ChunkingPolicy, to_chunked_event
 from platform_kafka import event_subscriber
 from platform_logging import get_logger
-
-from ingestion_service.core import ChunkingPolicy, to_chunked_event
 
 if TYPE_CHECKING:
     from faststream.kafka import KafkaBroker

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from platform_service import serve
-
 from retrieval_service import SERVICE_NAME
 from retrieval_service.app import lifespan
 from retrieval_service.settings import Settings

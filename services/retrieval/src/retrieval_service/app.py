@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from opensearchpy import AsyncOpenSearch
+from qdrant_client import AsyncQdrantClient
+
 from contracts import topics
 from contracts.rpc import retrieval_pb2, retrieval_pb2_grpc
-from opensearchpy import AsyncOpenSearch
 from platform_grpc import ServiceRegistration, create_channel
 from platform_kafka import build_broker
 from platform_service import ServiceParts
-from qdrant_client import AsyncQdrantClient
-
 from retrieval_service import SERVICE_NAME
 from retrieval_service.adapters import (
     ChunkIndex,

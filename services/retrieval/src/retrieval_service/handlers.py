@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from faststream.kafka import KafkaRouter
+
 from contracts import DocumentEmbedded, topics
 from contracts.events import document_key
-from faststream.kafka import KafkaRouter
 from platform_kafka import event_subscriber
 from platform_logging import get_logger
 

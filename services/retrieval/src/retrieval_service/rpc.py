@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from contracts.rpc import common_pb2, retrieval_pb2, retrieval_pb2_grpc
 from platform_grpc import validated
-
 from retrieval_service.core import Fusion, SearchQuery
 
 if TYPE_CHECKING:

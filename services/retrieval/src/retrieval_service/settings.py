@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from platform_settings import KafkaSettings, ServiceSettings
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
+
+from platform_settings import KafkaSettings, ServiceSettings
 
 
 class Settings(ServiceSettings):

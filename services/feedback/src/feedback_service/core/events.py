@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
 from contracts import FeedbackReceived, Notification
 from contracts.events import ID_NAMESPACE, TENANT_PATTERN
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class FeedbackInput(BaseModel):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from platform_grpc import DependencyUnavailable
 from platform_logging import get_logger
-from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from contracts.events import TENANT_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
 
 MAX_QUESTION_CHARS = 4000
 MAX_TOP_K = 20
 
 Group = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-FilterKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
+FilterKey = Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)]
 
 
 class AskInput(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contracts import DocumentChunked, DocumentSubmitted, Operation
 from contracts.events import utc_now
-
 from ingestion_service.core.chunking import ChunkingPolicy, chunk_blocks
 from ingestion_service.core.parsing import parse
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
+
 from contracts import MediaType
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded, DocumentIndexed
-
     from retrieval_service.core import SearchQuery
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contracts import Operation, chunk_id
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 from opensearchpy.helpers import async_bulk
 
+from contracts import Operation, chunk_id
 from retrieval_service.adapters.index import PassageHit
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded
-
     from retrieval_service.core import SearchQuery
 
 PUBLIC_GROUP = "*"

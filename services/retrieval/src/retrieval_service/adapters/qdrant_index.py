@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts import DocumentIndexed, IndexStatus, Operation, chunk_id
 from qdrant_client import AsyncQdrantClient, models
 
+from contracts import DocumentIndexed, IndexStatus, Operation, chunk_id
 from retrieval_service.adapters.index import PassageHit
 from retrieval_service.core import Fusion
 from retrieval_service.core.fusion import RRF_K
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded
-
     from retrieval_service.core import Bm25Encoder, SearchQuery
 
 DENSE = "dense"

@@ -7,12 +7,10 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from contracts import IndexStatus
-
 from retrieval_service.core import Fusion, reciprocal_rank_fusion
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded, DocumentIndexed
-
     from retrieval_service.adapters.index import PassageHit
     from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
     from retrieval_service.adapters.qdrant_index import QdrantChunkIndex

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from contracts.events import TENANT_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
 
 MAX_QUERY_CHARS = 4000
 MAX_TOP_K = 100
@@ -33,7 +34,7 @@ class SearchQuery(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)
     ]
     top_k: int = Field(10, ge=1, le=MAX_TOP_K)
-    filters: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,128}$")], str] = (
-        Field(default_factory=dict, max_length=32)
+    filters: dict[Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)], str] = Field(
+        default_factory=dict, max_length=32
     )
     fusion: Fusion = Fusion.RRF
