@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import logging
 import os
 import platform
 import shlex
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,14 +26,8 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# libs/ may not be pip-installed; resolve platform_triton from the checkout.
-sys.path.insert(0, str(REPO_ROOT / "libs" / "src"))
-
-from platform_triton import (  # noqa: E402
-    TritonEmbeddingClient,
-    find_tritonserver,
-    tritonserver_command,
-)
+from platform_stack import Stack, StackConfig  # noqa: E402 - after HF_HUB_OFFLINE is set
+from platform_triton import TritonEmbeddingClient, find_tritonserver  # noqa: E402
 
 BUILD_SCRIPT = REPO_ROOT / "services" / "embedding" / "engine" / "build_engine.py"
 PARITY_TEXTS = REPO_ROOT / "tests" / "fixtures" / "parity_texts.json"
@@ -83,60 +75,21 @@ def cosine_stats(got: np.ndarray, want: np.ndarray) -> tuple[float, float]:
     return float(cosines.mean()), float(cosines.min())
 
 
-def free_ports(count: int) -> list[int]:
-    """Return distinct free TCP ports."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @contextlib.contextmanager
 def running_triton(repository: Path, cache_dir: Path) -> Iterator[str]:
-    """Start tritonserver on free ports, yield its gRPC address, always stop its process group."""
-    http_port, grpc_port, metrics_port = free_ports(3)
-    argv, env = tritonserver_command(
-        model_repository=repository,
-        http_port=http_port,
-        grpc_port=grpc_port,
-        metrics_port=metrics_port,
-        cache_dir=cache_dir / "triton",
-    )
-    url = f"127.0.0.1:{grpc_port}"
-    with tempfile.TemporaryFile() as server_log:
-        process = subprocess.Popen(
-            argv, env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+    """Start Triton alone on free ports (the stack launcher's code), yield its gRPC address."""
+    with tempfile.TemporaryDirectory() as state_dir:
+        config = dataclasses.replace(
+            StackConfig.from_env().with_free_ports(Path(state_dir)),
+            model_repository=repository,
+            cache_dir=cache_dir,
         )
+        stack = Stack(config)
         try:
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while not asyncio.run(_ready(url)):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    server_log.seek(0)
-                    tail = server_log.read().decode(errors="replace")[-4000:]
-                    raise RuntimeError(f"tritonserver did not become ready:\n{tail}")
-                time.sleep(0.5)
-            yield url
+            stack.start_component("triton", timeout_s=READY_TIMEOUT_S)
+            yield config.address("triton")
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-async def _ready(url: str) -> bool:
-    """One readiness probe."""
-    client = TritonEmbeddingClient(url=url)
-    try:
-        return await client.is_ready()
-    finally:
-        await client.close()
+            stack.stop()
 
 
 async def _triton_embed(

@@ -63,7 +63,7 @@ class StackConfig:
             model_repository=self.model_repository,
             cache_dir=self.cache_dir,
             redis_url=self.redis_url,
-            ports={name: free_port() for name in self.ports},
+            ports=dict(zip(self.ports, free_ports(len(self.ports)), strict=True)),
         )
 
     @property
@@ -94,9 +94,19 @@ class StackConfig:
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free TCP ports: every socket stays bound until all are picked."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def port_in_use(port: int) -> bool:

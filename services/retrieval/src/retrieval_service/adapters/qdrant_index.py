@@ -90,26 +90,17 @@ class QdrantChunkIndex:
         where = _search_filter(query)
         sparse = self._lexical.encode_query(query.text)
         sparse_query = models.SparseVector(indices=sparse.indices, values=sparse.values)
-        fusion = query.fusion
-        if not sparse.indices and fusion is not Fusion.DENSE_ONLY:
-            fusion = Fusion.DENSE_ONLY  # only stopwords: nothing for BM25 to match
-        if fusion is Fusion.DENSE_ONLY:
+        if query.fusion is Fusion.SPARSE_ONLY:
+            if not sparse.indices:
+                return []  # only stopwords: nothing for BM25 to match
+            single = {"query": sparse_query, "using": SPARSE}
+        elif query.fusion is Fusion.DENSE_ONLY or not sparse.indices:
+            single = {"query": dense, "using": DENSE}
+        else:
+            single = None
+        if single is not None:
             response = await self._client.query_points(
-                self._collection,
-                query=dense,
-                using=DENSE,
-                query_filter=where,
-                limit=query.top_k,
-                with_payload=True,
-            )
-        elif fusion is Fusion.SPARSE_ONLY:
-            response = await self._client.query_points(
-                self._collection,
-                query=sparse_query,
-                using=SPARSE,
-                query_filter=where,
-                limit=query.top_k,
-                with_payload=True,
+                self._collection, **single, query_filter=where, limit=query.top_k, with_payload=True
             )
         else:
             candidates = query.top_k * _CANDIDATE_FACTOR
