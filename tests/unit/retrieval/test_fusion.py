@@ -112,6 +112,7 @@ def test_split_index_fuses_dense_and_lexical_and_keeps_them_in_step(tmp_path) ->
             collection="c",
             dimensions=8,
             lexical=Bm25Encoder(),
+            payload_indexes=False,
         )
         lexical = _FakeLexicalIndex()
         index = SplitChunkIndex(dense, lexical)

@@ -84,6 +84,7 @@ def _build_index(settings: Settings) -> ChunkIndex:
         collection=settings.collection,
         dimensions=settings.dimensions,
         lexical=Bm25Encoder(avg_len=settings.bm25_avg_len),
+        payload_indexes=bool(settings.qdrant_url),
     )
     if settings.lexical_backend == "qdrant":
         return qdrant

@@ -41,8 +41,11 @@ class QdrantChunkIndex:
         collection: str,
         dimensions: int,
         lexical: Bm25Encoder,
+        payload_indexes: bool = True,
     ) -> None:
         self._client = client
+        # Local mode scans every point and ignores payload indexes (with a warning).
+        self._payload_indexes = payload_indexes
         self._collection = collection
         self._dimensions = dimensions
         self._lexical = lexical
@@ -58,7 +61,7 @@ class QdrantChunkIndex:
             },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
         )
-        for name in ("tenant", "document_id", "access_groups"):
+        for name in ("tenant", "document_id", "access_groups") if self._payload_indexes else ():
             await self._client.create_payload_index(
                 self._collection, name, models.PayloadSchemaType.KEYWORD
             )
