@@ -84,6 +84,7 @@ def test_malformed_messages_go_to_dead_letter_and_neighbours_are_indexed(
     not_json = b'{"tenant": "' + tenant.encode() + b'", "id": '
     bad_version = json.dumps(make_document("bad-version", SECURITY, version="one")).encode()
     good_after = json.dumps(make_document("after", HOTELS)).encode()
+    oversized = json.dumps(make_document("oversized", "word " * 200_001)).encode()
     run(
         push_raw(
             stack.config.kafka_bootstrap,
@@ -91,6 +92,7 @@ def test_malformed_messages_go_to_dead_letter_and_neighbours_are_indexed(
                 (b"before", good_before),
                 (b"broken", not_json),
                 (b"bad-version", bad_version),
+                (b"oversized", oversized),
                 (b"after", good_after),
             ],
         )
@@ -101,7 +103,10 @@ def test_malformed_messages_go_to_dead_letter_and_neighbours_are_indexed(
         )
     )
 
-    dead = run(_read_dead_letters(stack.config.kafka_bootstrap, {b"broken", b"bad-version"}))
+    dead = run(
+        _read_dead_letters(stack.config.kafka_bootstrap, {b"broken", b"bad-version", b"oversized"})
+    )
+    assert dead[b"oversized"]["headers"]["x-error-reason"].startswith("text:")
     assert dead[b"broken"]["headers"]["x-error-type"] == "invalid_json"
     assert dead[b"broken"]["value"] == not_json  # the original bytes, unchanged
     assert dead[b"bad-version"]["headers"]["x-error-type"] == "schema_violation"

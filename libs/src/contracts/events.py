@@ -20,7 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 #: Namespace of deterministic ids; fixed forever, ids are derived from it.
 ID_NAMESPACE = uuid.UUID("5f0c2a54-1c55-4c5e-9d0b-6a4f3b0e8e21")
 
-MAX_DOCUMENT_CHARS = 2_000_000
+# Sized so that the largest document's embedded event (text plus a 2 KB vector per
+# chunk of about 1,000 characters: about 3.5 bytes per character) fits the 8 MiB
+# messages our topics are created for.
+MAX_DOCUMENT_CHARS = 1_000_000
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 DOCUMENT_ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,256}$"
 

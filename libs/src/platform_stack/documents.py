@@ -22,7 +22,9 @@ async def push_raw(
     headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
     """Produce (key, value) pairs to documents.submitted.v1, as an outside producer would."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=8 * 1024 * 1024
+    )
     await producer.start()
     try:
         for key, value in messages:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 
@@ -75,7 +76,12 @@ def build_router(
             if result is None:
                 continue  # dead-lettered on its own
             with bind_request_context(trace_id_of(record)):
-                await broker.publish(result, topics.DOCUMENTS_EMBEDDED, key=result.key.encode())
+                try:
+                    await broker.publish(result, topics.DOCUMENTS_EMBEDDED, key=result.key.encode())
+                except MessageSizeTooLargeError as exc:
+                    # Retrying cannot shrink it: dead-letter the input, keep the partition moving.
+                    await _dead_letter(broker, record, PoisonMessage("event_too_large", str(exc)))
+                    continue
                 _log.info(
                     "document_embedded",
                     tenant=event.tenant,
