@@ -181,6 +181,15 @@ def test_documents_submitted_over_grpc_join_the_same_path(
         )
     assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
+    deleted = ingestion.DeleteDocument(
+        ingestion_pb2.DeleteDocumentRequest(principal=principal, document_id="grpc-doc", version=2),
+        timeout=10,
+    )
+    assert deleted.document_id == "grpc-doc"
+    gone = run(wait_for_indexed(stack.config.kafka_bootstrap, {(tenant, "grpc-doc", 2)}))
+    assert gone[(tenant, "grpc-doc", 2)].status is IndexStatus.DELETED
+    assert _search(assistant, principal, "paid parental leave weeks") == []
+
 
 def test_access_groups_are_enforced_by_the_index(
     stack, assistant, principal, tenant, make_document

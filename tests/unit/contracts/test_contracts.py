@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,11 @@ def test_delete_needs_no_text_but_upsert_does() -> None:
     assert decode_event(b'{"tenant":"acme","id":"d","operation":"delete"}', DocumentSubmitted)
     with pytest.raises(PoisonMessage, match="non-empty"):
         decode_event(b'{"tenant":"acme","id":"d","text":"   "}', DocumentSubmitted)
+
+
+@pytest.mark.parametrize("topic", topics.ALL_TOPICS)
+def test_every_topic_is_versioned_and_documented(topic: str) -> None:
+    assert re.fullmatch(r"[a-z]+\.[a-z]+(\.deadletter)?\.v\d+", topic)
+    assert f"`{topic}`" in (ROOT / "docs" / "TOPICS.md").read_text(), (
+        f"{topic} missing from docs/TOPICS.md"
+    )
