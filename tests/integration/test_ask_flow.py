@@ -136,6 +136,16 @@ def test_pii_in_questions_is_redacted_and_injections_are_refused(
     )
     assert "prompt_injection" in refused.guardrail_flags
     assert not refused.citations
+    # A refusal is an answer too: users can say it was wrong.
+    feedback = assistant.SubmitFeedback(
+        assistant_pb2.SubmitFeedbackRequest(
+            principal=principal,
+            answer_id=refused.answer_id,
+            rating=assistant_pb2.RATING_THUMBS_DOWN,
+        ),
+        timeout=10,
+    )
+    assert feedback.feedback_id
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ class Assistant:
         flags = [f.category for f in checked.findings]
         if checked.decision == guardrail_pb2.DECISION_BLOCK:
             _log.info("question_blocked", flags=flags)
-            return self._finish(_refusal(BLOCKED_ANSWER, flags, ask), timings, started)
+            return await self._refuse(BLOCKED_ANSWER, flags, ask, timings, started)
         question = checked.text or ask.question
 
         key = answer_cache_key(ask.model_copy(update={"question": question}))
@@ -90,7 +90,7 @@ class Assistant:
         flags += [f.category for f in verdict.findings]
         if verdict.decision == guardrail_pb2.DECISION_BLOCK:
             _log.info("answer_blocked", flags=flags)
-            return self._finish(_refusal(UNGROUNDED_ANSWER, flags, ask), timings, started)
+            return await self._refuse(UNGROUNDED_ANSWER, flags, ask, timings, started)
 
         response = assistant_pb2.AskResponse(
             answer_id=str(uuid.uuid4()),
@@ -149,6 +149,19 @@ class Assistant:
             # The same status for "never existed" and "another tenant's": no probing.
             raise NotFound(f"answer {request.answer_id!r} not found (or feedback window closed)")
         return await self._peers.feedback.RecordFeedback(request)
+
+    async def _refuse(
+        self,
+        text: str,
+        flags: list[str],
+        ask: AskInput,
+        timings: common_pb2.Timings,
+        started: float,
+    ) -> assistant_pb2.AskResponse:
+        """A refusal with its reasons; feedback on it is accepted like on any answer."""
+        response = _refusal(text, flags, ask)
+        await self._cache.remember_answer(response.answer_id, ask.tenant)
+        return self._finish(response, timings, started)
 
     @staticmethod
     def _finish(
