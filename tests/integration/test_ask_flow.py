@@ -171,10 +171,22 @@ def test_invalid_questions_get_invalid_argument_with_the_field(
     assert [v.field for v in bad_request.field_violations] == [field]
 
 
-def test_bad_tenant_is_invalid_argument(assistant):
-    with pytest.raises(grpc.RpcError) as caught:
+def _violations(error: grpc.RpcError) -> list[str]:
+    bad_request = error_details_pb2.BadRequest()
+    assert rpc_status.from_call(error).details[0].Unpack(bad_request)
+    return [v.field for v in bad_request.field_violations]
+
+
+def test_violations_name_the_callers_fields_even_from_a_downstream_service(assistant, principal):
+    with pytest.raises(grpc.RpcError) as bad_tenant:
         assistant.Ask(_ask("hello?", common_pb2.Principal(tenant="ACME Corp!")), timeout=10)
-    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_tenant.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(bad_tenant.value) == ["principal.tenant"]
+    # Search is validated by retrieval, one hop further: its field violations come back intact.
+    with pytest.raises(grpc.RpcError) as empty_query:
+        assistant.Search(assistant_pb2.SearchRequest(principal=principal, query="  "), timeout=10)
+    assert empty_query.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(empty_query.value) == ["query"]
 
 
 def test_feedback_is_published_once_to_the_notifications_topic(

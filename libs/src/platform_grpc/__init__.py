@@ -18,10 +18,11 @@ from platform_grpc.server import (
     ServiceRegistration,
     build_server,
 )
-from platform_grpc.validation import validated
+from platform_grpc.validation import PRINCIPAL_FIELDS, validated
 
 __all__ = (
     "LIVENESS_SERVICE",
+    "PRINCIPAL_FIELDS",
     "DependencyUnavailable",
     "FailedPrecondition",
     "HealthMonitor",

@@ -136,6 +136,9 @@ async def _abort(
     if isinstance(exc, grpc.aio.AioRpcError):
         code = exc.code() if exc.code() in _PASSTHROUGH else grpc.StatusCode.INTERNAL
         _log.warning("rpc_downstream_failed", code=exc.code().name, details=exc.details())
+        if code is exc.code() and (rich := _rich_status(exc)) is not None:
+            # Keep the peer's details (e.g. BadRequest field violations) for our caller.
+            await context.abort_with_status(_StatusWithTrailing(rich, trailing))
         await context.abort(code, f"downstream: {exc.details()}", trailing_metadata=trailing)
     _log.exception("rpc_internal_error", method=method)
     await context.abort(
@@ -143,6 +146,15 @@ async def _abort(
         f"internal error; give support the trace id {trace_id}",
         trailing_metadata=trailing,
     )
+
+
+def _rich_status(exc: grpc.aio.AioRpcError) -> grpc.Status | None:
+    """The google.rpc.Status a peer attached to its error, if any."""
+    try:
+        status = rpc_status.from_call(exc)
+    except ValueError:  # details inconsistent with the code: ignore them
+        return None
+    return rpc_status.to_status(status) if status is not None else None
 
 
 def _is_abort(exc: BaseException) -> bool:

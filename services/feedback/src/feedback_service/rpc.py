@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from contracts import topics
 from contracts.rpc import assistant_pb2, feedback_pb2_grpc
 from feedback_service.core import FeedbackInput, feedback_events
-from platform_grpc import InvalidArgument, validated
+from platform_grpc import PRINCIPAL_FIELDS, InvalidArgument, validated
 from platform_logging import get_logger
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class FeedbackServicer(feedback_pb2_grpc.FeedbackServicer):
                 "comment": request.comment,
                 "useful_chunk_ids": list(request.useful_chunk_ids),
             },
+            request_fields=PRINCIPAL_FIELDS,
         )
         received, notification = feedback_events(feedback)
         await self._broker.publish(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc
 from generation_service.core import AskInput
-from platform_grpc import validated
+from platform_grpc import PRINCIPAL_FIELDS, validated
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -72,4 +72,5 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                 "bypass_cache": request.bypass_cache,
                 "prompt_version": request.prompt_version or self._prompt_version,
             },
+            request_fields=PRINCIPAL_FIELDS,
         )

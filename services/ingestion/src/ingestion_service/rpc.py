@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import DocumentSubmitted, Operation, topics
 from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
-from platform_grpc import validated
+from platform_grpc import PRINCIPAL_FIELDS, validated
 
 if TYPE_CHECKING:
     import grpc
@@ -37,7 +37,11 @@ class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
         }
         if doc.media_type:
             data["media_type"] = doc.media_type
-        return await self._submit(validated(DocumentSubmitted, data, field_prefix="document."))
+        return await self._submit(
+            validated(
+                DocumentSubmitted, data, field_prefix="document.", request_fields=PRINCIPAL_FIELDS
+            )
+        )
 
     async def DeleteDocument(  # noqa: N802 - generated name
         self, request: ingestion_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext
@@ -49,7 +53,13 @@ class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
             "operation": Operation.DELETE,
             "version": request.version,
         }
-        return await self._submit(validated(DocumentSubmitted, data))
+        return await self._submit(
+            validated(
+                DocumentSubmitted,
+                data,
+                request_fields={**PRINCIPAL_FIELDS, "id": "document_id"},
+            )
+        )
 
     async def _submit(self, document: DocumentSubmitted) -> ingestion_pb2.SubmitDocumentResponse:
         record = await self._broker.publish(

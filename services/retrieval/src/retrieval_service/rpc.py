@@ -43,6 +43,11 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 "filters": dict(request.filters),
                 "fusion": _FUSIONS.get(request.fusion, Fusion.RRF),
             },
+            request_fields={
+                "tenant": "principal.tenant",
+                "groups": "principal.groups",
+                "text": "query",
+            },
         )
         # BM25 alone needs no query vector: skip the round trip to the engine.
         dense = (
