@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import redis
 
 from platform_stack import StackConfig
 from platform_stack.config import free_port, port_in_use
-from platform_stack.errors import PortTaken
+from platform_stack.errors import BinaryMissing, PortTaken
 from platform_stack.processes import pid_alive
 from platform_stack.redis_server import ensure_redis
 from platform_stack.stack import Stack
@@ -96,3 +98,36 @@ def test_genai_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
     assert [name for name, pid in pids.items() if pid_alive(pid)] == []
     # Nothing listens any more (Triton's python-backend stubs went with its process group).
     assert [name for name, port in config.ports.items() if port_in_use(port)] == []
+
+
+def test_a_missing_engine_is_named_and_nothing_is_left_running(tmp_path: Path) -> None:
+    config = dataclasses.replace(_config(tmp_path), model_repository=tmp_path / "no-models")
+    with pytest.raises(BinaryMissing, match="make models"):
+        Stack(config).start()
+    assert [name for name, port in config.ports.items() if port_in_use(port)] == []
+
+
+def test_ctrl_c_while_starting_leaves_nothing_behind(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    env = {
+        **os.environ,
+        "GENAI_STATE_DIR": str(tmp_path),
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        **{f"GENAI_{name.upper()}_PORT": str(port) for name, port in config.ports.items()},
+    }
+    up = subprocess.Popen(
+        [sys.executable, "-m", "platform_stack.cli", "up"], env=env, stderr=subprocess.PIPE
+    )
+    try:
+        # Interrupt once the broker is up and Triton is still loading.
+        deadline = time.monotonic() + 60
+        while not port_in_use(config.ports["kafka"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert port_in_use(config.ports["kafka"]), "the broker never started"
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 130
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert [name for name, port in config.ports.items() if port_in_use(port)] == []
+    assert not (tmp_path / "stack.json").exists()
