@@ -27,10 +27,12 @@ def run_demo(config: StackConfig, *, keep: bool = False) -> int:
     documents = [json.loads(p.read_text()) for p in sorted((examples / "documents").glob("*.json"))]
     questions = [q for q in (examples / "questions.txt").read_text().splitlines() if q.strip()]
 
-    # Its own folder and a fresh index, so the demo measures a cold ingest and never
-    # touches the data of a stack started with `genai up`.
-    config = dataclasses.replace(config, state_dir=config.state_dir / "demo")
-    shutil.rmtree(config.qdrant_path, ignore_errors=True)
+    if not keep:
+        # Its own folder and a fresh index, so the demo measures a cold ingest and never
+        # touches the data of a stack started with `genai up`. With --keep it becomes that
+        # stack, so `genai status` and `genai down` find it.
+        config = dataclasses.replace(config, state_dir=config.state_dir / "demo")
+        shutil.rmtree(config.qdrant_path, ignore_errors=True)
     started = time.perf_counter()
     stack = Stack(config, detached=keep)
     stack.start()
