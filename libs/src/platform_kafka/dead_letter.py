@@ -41,6 +41,11 @@ class PoisonMessage(Exception):
 
 def decode_event(body: bytes, model: type[ModelT]) -> ModelT:
     """Parse a JSON message body into `model`, or raise `PoisonMessage` saying why."""
+    if not body:
+        raise PoisonMessage(
+            "invalid_json",
+            'empty message (a tombstone?): to delete a document send {"operation": "delete", ...}',
+        )
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -83,3 +83,8 @@ def test_every_topic_is_versioned_and_documented(topic: str) -> None:
     assert f"`{topic}`" in (ROOT / "docs" / "TOPICS.md").read_text(), (
         f"{topic} missing from docs/TOPICS.md"
     )
+
+
+def test_an_empty_message_says_how_to_delete_instead() -> None:
+    with pytest.raises(PoisonMessage, match="operation"):
+        decode_event(b"", DocumentSubmitted)
