@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -72,9 +73,21 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent if tie_to_parent else None,
+            preexec_fn=_child_setup(tie_to_parent=tie_to_parent),
         )
     return ManagedProcess(name=name, pid=popen.pid, log=log, popen=popen)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM until the block ends, so a Ctrl-C cannot land between starting
+    a child and recording it (which would orphan the child)."""
+    deferred = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def stop_group(pid: int, *, grace_s: float) -> None:
@@ -122,6 +135,15 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _child_setup(*, tie_to_parent: bool) -> Callable[[], None]:
+    """What the child runs between fork and exec."""
+
+    def setup() -> None:
+        # The signal mask survives exec: undo `signals_deferred`, or the child would
+        # never see SIGTERM.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        if tie_to_parent:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return setup

@@ -31,7 +31,11 @@ def ensure_redis(config: StackConfig, *, tie_to_parent: bool) -> ManagedProcess 
         log=config.logs_dir / "redis.log",
         tie_to_parent=tie_to_parent,
     )
-    wait_until(lambda: _answers(config.redis_url), what="redis", timeout_s=30, process=process)
+    try:
+        wait_until(lambda: _answers(config.redis_url), what="redis", timeout_s=30, process=process)
+    except BaseException:
+        process.stop()  # never leave a half-started Redis behind
+        raise
     return process
 
 

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 from platform_stack.config import SERVICES, port_in_use
 from platform_stack.errors import BinaryMissing, PortTaken, StackError
-from platform_stack.processes import ManagedProcess, pid_alive, spawn, stop_group
+from platform_stack.processes import (
+    ManagedProcess,
+    pid_alive,
+    signals_deferred,
+    spawn,
+    stop_group,
+)
 from platform_stack.readiness import grpc_serving, http_ok, tcp_open, wait_until
 from platform_stack.redis_server import ensure_redis
 
@@ -63,14 +69,15 @@ class Stack:
     ) -> None:
         """Start one component (and wait for it, unless `wait` is False)."""
         argv, env, ready = self._plan(name)
-        process = spawn(
-            name,
-            argv,
-            env=env,
-            log=self.config.logs_dir / f"{name}.log",
-            tie_to_parent=not self._detached,
-        )
-        self._processes[name] = process
+        with signals_deferred():
+            process = spawn(
+                name,
+                argv,
+                env=env,
+                log=self.config.logs_dir / f"{name}.log",
+                tie_to_parent=not self._detached,
+            )
+            self._processes[name] = process
         if wait:
             wait_until(ready, what=name, timeout_s=timeout_s, process=process)
 
