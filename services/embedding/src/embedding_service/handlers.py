@@ -29,12 +29,15 @@ from platform_retry import idempotent_retry
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import numpy as np
     from aiokafka import ConsumerRecord
     from faststream.kafka import KafkaBroker
 
     from embedding_service.adapters import Encoder
 
 _log = get_logger(__name__)
+#: Texts per encode call: about 2-3 s of engine time on two cores, far inside the timeout.
+_TEXTS_PER_CALL = 256
 
 
 def build_router(
@@ -98,12 +101,16 @@ async def _embed(
 ) -> list[DocumentEmbedded]:
     """Embed every chunk of every event in one call; events keep their order."""
     texts = [passage_text(e.title, chunk) for e in events for chunk in e.chunks]
-    vectors = []
-    if texts:
+    vectors: list[np.ndarray] = []
+    # Slices bound the work behind one deadline: a batch of large documents can hold
+    # thousands of chunks, which sent at once would all wait in Triton's queue and time out.
+    for start in range(0, len(texts), _TEXTS_PER_CALL):
+        texts_slice = texts[start : start + _TEXTS_PER_CALL]
         # Embedding is a pure function of the text: safe to retry.
         async for attempt in idempotent_retry(DependencyUnavailable, attempts=6, max_delay_s=30):
             with attempt:
-                vectors = list(await encoder.encode(texts))
+                embedded = await encoder.encode(texts_slice)
+        vectors.extend(embedded)
     results = []
     cursor = 0
     for event in events:
