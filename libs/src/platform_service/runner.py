@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from platform_settings import KafkaSettings, ServiceSettings
 
 _log = get_logger(__name__)
+_BROKER_PING_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -62,7 +63,7 @@ async def run_service(
         monitor = HealthMonitor(
             health_servicer,
             service_names=[s.name for s in parts.services],
-            probes={**parts.probes, "startup": startup_done},
+            probes={**parts.probes, **_broker_probe(parts.broker), "startup": startup_done},
         )
         await monitor.mark_not_serving()
         # The server and the monitor start before the subscribers: joining a consumer group
@@ -86,3 +87,14 @@ async def run_service(
             if parts.broker is not None:
                 await parts.broker.stop()
     _log.info("service_stopped")
+
+
+def _broker_probe(broker: KafkaBroker | None) -> dict[str, Callable[[], Awaitable[bool]]]:
+    """Every service with a broker depends on it: probe it here, once for all of them."""
+    if broker is None:
+        return {}
+
+    async def kafka() -> bool:
+        return bool(await broker.ping(timeout=_BROKER_PING_TIMEOUT_S))
+
+    return {"kafka": kafka}

@@ -105,12 +105,8 @@ def stop_group(pid: int, *, grace_s: float) -> None:
 
 def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists (and is not a zombie of ours)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not _exists(os.kill, pid):
         return False
-    except PermissionError:
-        return True
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -119,19 +115,22 @@ def pid_alive(pid: int) -> bool:
 
 
 def _group_alive(pgid: int) -> bool:
+    if not _exists(os.killpg, pgid):
+        return False
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)
+    # The leader may just have been reaped while other members still run; ask again.
+    return _exists(os.killpg, pgid)
+
+
+def _exists(send: Callable[[int, int], None], target: int) -> bool:
+    """Signal 0 to a pid or group: does it exist (ours or not)?"""
     try:
-        os.killpg(pgid, 0)
+        send(target, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pgid, os.WNOHANG)
-    # The leader may be reaped while other members still run; ask again.
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
     return True
 
 

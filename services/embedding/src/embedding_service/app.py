@@ -59,7 +59,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                     servicer=servicer,
                 )
             ],
-            probes={"triton": encoder.is_ready, "kafka": lambda: broker.ping(timeout=2.0)},
+            probes={"triton": encoder.is_ready},
             broker=broker,
             kafka=settings.kafka,
             topics=(

@@ -31,7 +31,6 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                 servicer=FeedbackServicer(broker=broker),
             )
         ],
-        probes={"kafka": lambda: broker.ping(timeout=2.0)},
         broker=broker,
         kafka=settings.kafka,
         topics=(topics.FEEDBACK_RECEIVED, topics.NOTIFICATIONS),

@@ -54,7 +54,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             ],
             # Redis is left out on purpose: without it answers are computed fresh, so
             # taking the service out of rotation would turn a slowdown into an outage.
-            probes={**peers.probes(), "kafka": lambda: broker.ping(2.0)},
+            probes=peers.probes(),
             broker=broker,
             kafka=settings.kafka,
             topics=(topics.DOCUMENTS_INDEXED,),

@@ -39,7 +39,6 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                 servicer=IngestionServicer(broker=broker),
             )
         ],
-        probes={"kafka": lambda: broker.ping(timeout=2.0)},
         broker=broker,
         kafka=settings.kafka,
         topics=(

@@ -57,7 +57,6 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             probes={
                 "index": index.is_ready,
                 "embedding": embedder.is_ready,
-                "kafka": lambda: broker.ping(timeout=2.0),
             },
             broker=broker,
             kafka=settings.kafka,

@@ -13,6 +13,8 @@ from contracts.rpc import (
 from platform_grpc import create_channel, is_serving
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import grpc
 
     from generation_service.settings import Settings
@@ -44,7 +46,7 @@ class Peers:
             channels=channels,
         )
 
-    def probes(self) -> dict[str, object]:
+    def probes(self) -> dict[str, Callable[[], Awaitable[bool]]]:
         """A health probe per peer."""
         return {name: _probe(channel) for name, channel in self.channels.items()}
 
@@ -54,7 +56,7 @@ class Peers:
             await channel.close()
 
 
-def _probe(channel: grpc.aio.Channel) -> object:
+def _probe(channel: grpc.aio.Channel) -> Callable[[], Awaitable[bool]]:
     async def probe() -> bool:
         return await is_serving(channel)
 
