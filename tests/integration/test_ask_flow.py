@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from contracts import topics
 from contracts.rpc import assistant_pb2, common_pb2
-from platform_stack.documents import push_documents, run, wait_for_indexed
+from platform_stack.documents import push_documents, read_topic, run, wait_for_indexed
 
 pytestmark = pytest.mark.integration
 
@@ -203,7 +201,10 @@ def test_feedback_is_published_once_to_the_notifications_topic(
     second = assistant.SubmitFeedback(request, timeout=10)
     assert first.feedback_id == second.feedback_id
 
-    notes = run(_notifications_for(stack.config.kafka_bootstrap, answer.answer_id))
+    keyed_notes = run(_notifications_for(stack.config.kafka_bootstrap, answer.answer_id))
+    # Keyed by user: one user's events stay in order.
+    assert {key for key, _ in keyed_notes} == {b"user-1"}
+    notes = [note for _, note in keyed_notes]
     assert {n["notification_id"] for n in notes} == {
         notes[0]["notification_id"]
     }  # one fact, one id
@@ -229,26 +230,12 @@ def test_feedback_is_published_once_to_the_notifications_topic(
     assert foreign.value.code() is grpc.StatusCode.NOT_FOUND
 
 
-async def _notifications_for(bootstrap: str, answer_id: str) -> list[dict]:
-    consumer = AIOKafkaConsumer(
-        topics.NOTIFICATIONS,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
+async def _notifications_for(bootstrap: str, answer_id: str) -> list[tuple[bytes, dict]]:
+    def about_answer(records) -> list[tuple[bytes, dict]]:
+        events = [(r.key, json.loads(r.value)) for r in records]
+        return [(key, e) for key, e in events if e["attributes"].get("answer_id") == answer_id]
+
+    records = await read_topic(
+        bootstrap, topics.NOTIFICATIONS, until=lambda rs: len(about_answer(rs)) >= 2, timeout_s=30
     )
-    await consumer.start()
-    found: list[dict] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < 2:
-                for records in (await consumer.getmany(timeout_ms=1000)).values():
-                    for r in records:
-                        event = json.loads(r.value)
-                        if event["attributes"].get("answer_id") == answer_id:
-                            assert (
-                                r.key == b"user-1"
-                            )  # keyed by user: one user's events stay ordered
-                            found.append(event)
-    finally:
-        await consumer.stop()
-    return found
+    return about_answer(records)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from contracts import IndexStatus, topics
 from contracts.rpc import assistant_pb2, common_pb2, ingestion_pb2
-from platform_stack.documents import push_documents, push_raw, run, wait_for_indexed
+from platform_stack.documents import (
+    push_documents,
+    push_raw,
+    read_topic,
+    run,
+    wait_for_indexed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -217,26 +221,15 @@ def test_access_groups_are_enforced_by_the_index(
 
 
 async def _read_dead_letters(bootstrap: str, keys: set[bytes]) -> dict[bytes, dict]:
-    consumer = AIOKafkaConsumer(
+    records = await read_topic(
+        bootstrap,
         topics.DOCUMENTS_SUBMITTED_DEAD_LETTER,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
+        until=lambda records: keys <= {r.key for r in records},
+        timeout_s=30,
     )
-    await consumer.start()
-    found: dict[bytes, dict] = {}
-    try:
-        async with asyncio.timeout(30):
-            while not keys <= found.keys():
-                for records in (await consumer.getmany(timeout_ms=1000)).values():
-                    for r in records:
-                        found[r.key] = {
-                            "value": r.value,
-                            "headers": {k: v.decode() for k, v in r.headers},
-                        }
-    finally:
-        await consumer.stop()
-    return found
+    return {
+        r.key: {"value": r.value, "headers": {k: v.decode() for k, v in r.headers}} for r in records
+    }
 
 
 def test_metadata_filters_narrow_the_search(stack, assistant, principal, tenant, make_document):

@@ -12,7 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import DocumentIndexed, topics
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
+
+    from aiokafka import ConsumerRecord
 
 
 async def push_raw(
@@ -40,33 +42,60 @@ async def push_documents(bootstrap: str, documents: Iterable[dict[str, Any]]) ->
     await push_raw(bootstrap, ((d["id"].encode(), json.dumps(d).encode()) for d in documents))
 
 
-async def wait_for_indexed(
-    bootstrap: str, expected: set[tuple[str, str, int]], *, timeout_s: float = 120.0
-) -> dict[tuple[str, str, int], DocumentIndexed]:
-    """Read documents.indexed.v1 from the start until every (tenant, id, version) is seen."""
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[ConsumerRecord]], bool],
+    timeout_s: float = 120.0,
+) -> list[ConsumerRecord]:
+    """Read `topic` from the start, as a consumer of its own, until `until(records so far)`."""
     consumer = AIOKafkaConsumer(
-        topics.DOCUMENTS_INDEXED,
+        topic,
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
-    seen: dict[tuple[str, str, int], DocumentIndexed] = {}
+    records: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout_s
     try:
-        while not expected <= seen.keys():
+        while not until(records):
             left = deadline - time.monotonic()
             if left <= 0:
-                missing = sorted(expected - seen.keys())
-                raise TimeoutError(f"not indexed within {timeout_s:.0f} s: {missing[:10]}")
+                raise TimeoutError(f"{topic}: condition not met within {timeout_s:.0f} s")
             batch = await consumer.getmany(timeout_ms=int(min(left, 1.0) * 1000))
-            for records in batch.values():
-                for record in records:
-                    event = DocumentIndexed.model_validate_json(record.value)
-                    seen[(event.tenant, event.document_id, event.version)] = event
+            for partition_records in batch.values():
+                records.extend(partition_records)
     finally:
         await consumer.stop()
+    return records
+
+
+async def wait_for_indexed(
+    bootstrap: str, expected: set[tuple[str, str, int]], *, timeout_s: float = 120.0
+) -> dict[tuple[str, str, int], DocumentIndexed]:
+    """Read documents.indexed.v1 until every (tenant, id, version) is confirmed.
+
+    A key confirmed twice maps to its latest confirmation (same partition, so in order).
+    """
+    seen: dict[tuple[str, str, int], DocumentIndexed] = {}
+    read = 0
+
+    def all_seen(records: list[ConsumerRecord]) -> bool:
+        nonlocal read
+        for record in records[read:]:
+            event = DocumentIndexed.model_validate_json(record.value)
+            seen[(event.tenant, event.document_id, event.version)] = event
+        read = len(records)
+        return expected <= seen.keys()
+
+    try:
+        await read_topic(bootstrap, topics.DOCUMENTS_INDEXED, until=all_seen, timeout_s=timeout_s)
+    except TimeoutError as exc:
+        missing = sorted(expected - seen.keys())
+        raise TimeoutError(f"not indexed within {timeout_s:.0f} s: {missing[:10]}") from exc
     return seen
 
 
