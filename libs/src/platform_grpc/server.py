@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -60,11 +60,30 @@ def build_server(
 LIVENESS_SERVICE = "liveness"
 
 
+class HealthReporter(Protocol):
+    """A part of the service that reports its own health, with a reason (e.g. a consumer)."""
+
+    @property
+    def health_name(self) -> str:
+        """Health service name under which it is reported on its own."""
+        ...
+
+    @property
+    def affects_readiness(self) -> bool:
+        """Whether the whole service is NOT_SERVING while this part is unhealthy."""
+        ...
+
+    def problem(self) -> str | None:
+        """Why it is unhealthy now, or None."""
+        ...
+
+
 class HealthMonitor:
     """Probes dependencies and reports SERVING only while all of them answer.
 
-    The overall name ("") and each service name follow the probes (readiness);
-    `LIVENESS_SERVICE` is SERVING from start to shutdown.
+    The overall name ("") and each service name follow the probes and the reporters
+    that affect readiness; each reporter also has its own name (e.g.
+    `consumer/<group>/<topic>`). `LIVENESS_SERVICE` is SERVING from start to shutdown.
     """
 
     def __init__(
@@ -73,12 +92,14 @@ class HealthMonitor:
         *,
         service_names: Sequence[str],
         probes: Mapping[str, Callable[[], Awaitable[bool]]],
+        reporters: Sequence[HealthReporter] = (),
         interval_s: float = 1.0,
         probe_timeout_s: float = 2.0,
     ) -> None:
         self._health = health_servicer
         self._names = ["", *service_names]
         self._probes = dict(probes)
+        self._reporters = list(reporters)
         self._interval_s = interval_s
         self._probe_timeout_s = probe_timeout_s
         self._serving: bool | None = None
@@ -88,17 +109,19 @@ class HealthMonitor:
         failing = [
             name for name, ok in zip(self._probes, await self._run_probes(), strict=True) if not ok
         ]
-        serving = not failing
+        reasons: dict[str, str] = {}
+        for reporter in self._reporters:
+            problem = reporter.problem()
+            await self._health.set(reporter.health_name, _status(serving=problem is None))
+            if problem is not None and reporter.affects_readiness:
+                reasons[reporter.health_name] = problem
+        serving = not failing and not reasons
         if serving != self._serving:
-            _log.info("health_changed", serving=serving, failing=failing)
+            log = _log.info if serving else _log.warning
+            log("health_changed", serving=serving, failing=failing, reasons=reasons)
             self._serving = serving
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
         for name in self._names:
-            await self._health.set(name, status)
+            await self._health.set(name, _status(serving=serving))
         return serving
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -113,7 +136,8 @@ class HealthMonitor:
 
     async def mark_not_serving(self) -> None:
         """Report NOT_SERVING (on shutdown, so load balancers drain us first)."""
-        for name in [*self._names, LIVENESS_SERVICE]:
+        names = [*self._names, *(r.health_name for r in self._reporters), LIVENESS_SERVICE]
+        for name in names:
             await self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     async def _run_probes(self) -> list[bool]:
@@ -124,3 +148,11 @@ class HealthMonitor:
                 return False
 
         return list(await asyncio.gather(*(run(p) for p in self._probes.values())))
+
+
+def _status(*, serving: bool) -> int:
+    return (
+        health_pb2.HealthCheckResponse.SERVING
+        if serving
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )

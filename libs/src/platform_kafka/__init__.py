@@ -11,18 +11,31 @@ from platform_kafka.dead_letter import (
     send_to_dead_letter,
     trace_id_of,
 )
+from platform_kafka.failures import (
+    FailurePolicy,
+    RedeliveryNeeded,
+    attempt_until_settled,
+    describe_exception,
+)
+from platform_kafka.progress import ConsumerProgress, supervision_of
 from platform_kafka.subscriber import event_subscriber
 from platform_kafka.tracing import TraceMiddleware
 
 __all__ = (
     "DEAD_LETTER_HEADERS",
+    "ConsumerProgress",
+    "FailurePolicy",
     "PoisonMessage",
+    "RedeliveryNeeded",
     "TraceMiddleware",
+    "attempt_until_settled",
     "build_broker",
     "decode_event",
+    "describe_exception",
     "ensure_topics",
     "event_subscriber",
     "records_of",
     "send_to_dead_letter",
+    "supervision_of",
     "trace_id_of",
 )

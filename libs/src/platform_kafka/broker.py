@@ -8,6 +8,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
+from platform_kafka.failures import FailurePolicy
+from platform_kafka.progress import supervise
 from platform_kafka.tracing import TraceMiddleware
 from platform_logging import get_logger
 
@@ -23,8 +25,11 @@ _TOPIC_EXISTS = TopicAlreadyExistsError.errno
 
 
 def build_broker(settings: KafkaSettings, *, client_id: str) -> KafkaBroker:
-    """Return a broker whose producer waits for all replicas and carries trace ids."""
-    return KafkaBroker(
+    """Return a broker whose producer waits for all replicas and carries trace ids.
+
+    Its consumers settle failures by the configured `FailurePolicy`.
+    """
+    broker = KafkaBroker(
         settings.bootstrap_servers,
         client_id=client_id,
         acks="all",
@@ -36,6 +41,8 @@ def build_broker(settings: KafkaSettings, *, client_id: str) -> KafkaBroker:
         middlewares=(TraceMiddleware,),
         logger=None,
     )
+    supervise(broker, FailurePolicy.from_settings(settings))
+    return broker
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:

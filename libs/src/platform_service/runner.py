@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from platform_grpc import HealthMonitor, ServiceRegistration, build_server
-from platform_kafka import ensure_topics
+from platform_kafka import ensure_topics, supervision_of
 from platform_logging import get_logger
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ async def run_service(
             health_servicer,
             service_names=[s.name for s in parts.services],
             probes={**parts.probes, **_broker_probe(parts.broker), "startup": startup_done},
+            reporters=supervision_of(parts.broker).consumers if parts.broker is not None else (),
         )
         await monitor.mark_not_serving()
         # The server and the monitor start before the subscribers: joining a consumer group

@@ -30,6 +30,22 @@ class KafkaSettings(BaseSettings):
     max_request_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest message a producer may send."
     )
+    # How a consumer treats a message it cannot process (docs/ARCHITECTURE.md, failures).
+    consumer_max_attempts: int = Field(
+        3, ge=1, description="Attempts on a failing message before it is dead-lettered."
+    )
+    consumer_handler_timeout_s: float = Field(
+        120.0, gt=0, description="Longest one attempt may take; past it the attempt failed."
+    )
+    consumer_outage_give_up_s: float = Field(
+        3600.0,
+        gt=0,
+        description="How long a dependency outage is retried on one message before it is "
+        "dead-lettered as dependency_unavailable (replayable).",
+    )
+    consumer_stall_after_s: float = Field(
+        120.0, gt=0, description="A message unfinished for longer reports NOT_SERVING."
+    )
 
 
 class LoggingSettings(BaseSettings):

@@ -18,9 +18,11 @@ from embedding_service.core import passage_text
 from platform_grpc import DependencyUnavailable, InvalidArgument
 from platform_kafka import (
     PoisonMessage,
+    attempt_until_settled,
     decode_event,
     records_of,
     send_to_dead_letter,
+    supervision_of,
     trace_id_of,
 )
 from platform_logging import bind_request_context, get_logger
@@ -51,49 +53,78 @@ def build_router(
 ) -> KafkaRouter:
     """Subscribers of the embedding service, closed over their dependencies."""
     router = KafkaRouter()
+    supervision = supervision_of(broker)
+    progress = supervision.register(group_id=group_id, topic=topics.DOCUMENTS_CHUNKED)
+
+    async def settle(
+        batch: list[tuple[ConsumerRecord, DocumentChunked]], *, max_attempts: int | None = None
+    ) -> PoisonMessage | None:
+        return await attempt_until_settled(
+            lambda: _embed_and_publish(broker, encoder, batch, model_label),
+            policy=supervision.policy,
+            progress=progress,
+            outages={},
+            max_attempts=max_attempts,
+        )
 
     @router.subscriber(
         topics.DOCUMENTS_CHUNKED,
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_poll_interval_ms=supervision.policy.max_poll_interval_ms,
         auto_offset_reset="earliest",
         batch=True,
         max_records=max_documents,
         batch_timeout_ms=batch_wait_ms,
     )
     async def on_documents_chunked(message: KafkaMessage) -> None:
-        batch: list[tuple[ConsumerRecord, DocumentChunked]] = []
-        for record in records_of(message):
-            try:
-                batch.append((record, decode_event(record.value, DocumentChunked)))
-            except PoisonMessage as error:
-                await _dead_letter(broker, record, error)
-        # DependencyUnavailable escapes after the retries: the batch is nacked, each
-        # partition rewinds to its first record, and health says NOT_SERVING meanwhile.
-        embedded: list[DocumentEmbedded | None]
-        try:
-            embedded = list(await _embed(encoder, [event for _, event in batch], model_label))
-        except InvalidArgument:
-            embedded = await _embed_one_by_one(broker, encoder, batch, model_label)
-        for (record, event), result in zip(batch, embedded, strict=True):
-            if result is None:
-                continue  # dead-lettered on its own
-            with bind_request_context(trace_id_of(record)):
+        records = records_of(message)
+        if not records:
+            return
+        with progress.track(records[0]):
+            batch: list[tuple[ConsumerRecord, DocumentChunked]] = []
+            for record in records:
                 try:
-                    await broker.publish(result, topics.DOCUMENTS_EMBEDDED, key=result.key.encode())
-                except MessageSizeTooLargeError as exc:
-                    # Retrying cannot shrink it: dead-letter the input, keep the partition moving.
-                    await _dead_letter(broker, record, PoisonMessage("event_too_large", str(exc)))
-                    continue
-                _log.info(
-                    "document_embedded",
-                    tenant=event.tenant,
-                    document_id=event.document_id,
-                    version=event.version,
-                    chunks=len(result.chunks),
-                )
+                    batch.append((record, decode_event(record.value, DocumentChunked)))
+                except PoisonMessage as error:
+                    await _dead_letter(broker, record, error)
+            # Outages are waited out on the whole batch. Any other failure splits it, so
+            # only the documents that fail on their own are dead-lettered.
+            if len(batch) > 1 and await settle(batch, max_attempts=1) is None:
+                return
+            for item in batch:
+                if (failure := await settle([item])) is not None:
+                    await _dead_letter(broker, item[0], failure)
 
     return router
+
+
+async def _embed_and_publish(
+    broker: KafkaBroker,
+    encoder: Encoder,
+    batch: list[tuple[ConsumerRecord, DocumentChunked]],
+    model_label: str,
+) -> None:
+    """Embed a batch's documents in one go and publish each; a redo republishes the same."""
+    try:
+        embedded = await _embed(encoder, [event for _, event in batch], model_label)
+    except InvalidArgument as exc:
+        raise PoisonMessage("engine_rejected_input", str(exc)) from exc
+    for (record, event), result in zip(batch, embedded, strict=True):
+        with bind_request_context(trace_id_of(record)):
+            try:
+                await broker.publish(result, topics.DOCUMENTS_EMBEDDED, key=result.key.encode())
+            except MessageSizeTooLargeError as exc:
+                # Retrying cannot shrink it: dead-letter the input, keep the partition moving.
+                await _dead_letter(broker, record, PoisonMessage("event_too_large", str(exc)))
+                continue
+            _log.info(
+                "document_embedded",
+                tenant=event.tenant,
+                document_id=event.document_id,
+                version=event.version,
+                chunks=len(result.chunks),
+            )
 
 
 async def _embed(
@@ -125,23 +156,6 @@ async def _embed(
                 ],
             )
         )
-    return results
-
-
-async def _embed_one_by_one(
-    broker: KafkaBroker,
-    encoder: Encoder,
-    batch: list[tuple[ConsumerRecord, DocumentChunked]],
-    model_label: str,
-) -> list[DocumentEmbedded | None]:
-    """The engine refused the batch: find the document it refuses, dead-letter only that one."""
-    results: list[DocumentEmbedded | None] = []
-    for record, event in batch:
-        try:
-            results.extend(await _embed(encoder, [event], model_label))
-        except InvalidArgument as exc:
-            await _dead_letter(broker, record, PoisonMessage("engine_rejected_input", str(exc)))
-            results.append(None)
     return results
 
 

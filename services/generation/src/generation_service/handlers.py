@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from faststream.kafka import KafkaRouter
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contracts import DocumentIndexed, IndexStatus, topics
 from platform_kafka import event_subscriber
@@ -28,6 +30,10 @@ def build_router(*, broker: KafkaBroker, cache: AnswerCache, group_id: str) -> K
         broker=broker,
         group_id=group_id,
         dead_letter_topic=None,
+        outages={RedisConnectionError: "redis", RedisTimeoutError: "redis"},
+        # Answers are served fresh while Redis is down; a backlog of invalidations must
+        # not take the Assistant out of rotation (its own health name still reports it).
+        affects_readiness=False,
     )
     async def on_document_indexed(event: DocumentIndexed) -> None:
         if event.status is IndexStatus.STALE_IGNORED:

@@ -36,7 +36,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             ServiceRegistration(
                 name=ingestion_pb2.DESCRIPTOR.services_by_name["Ingestion"].full_name,
                 add_to_server=ingestion_pb2_grpc.add_IngestionServicer_to_server,
-                servicer=IngestionServicer(broker=broker),
+                servicer=IngestionServicer(broker=broker, policy=policy),
             )
         ],
         broker=broker,

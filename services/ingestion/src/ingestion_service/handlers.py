@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from faststream.kafka import KafkaRouter
 
 from contracts import DocumentSubmitted, topics
-from ingestion_service.core import ChunkingPolicy, to_chunked_event
-from platform_kafka import event_subscriber
+from ingestion_service.core import ChunkingPolicy, NoContent, to_chunked_event
+from platform_kafka import PoisonMessage, event_subscriber
 from platform_logging import get_logger
 
 if TYPE_CHECKING:
@@ -30,7 +31,12 @@ def build_router(*, broker: KafkaBroker, group_id: str, policy: ChunkingPolicy) 
         dead_letter_topic=topics.DOCUMENTS_SUBMITTED_DEAD_LETTER,
     )
     async def on_document_submitted(document: DocumentSubmitted) -> None:
-        event = to_chunked_event(document, policy)
+        try:
+            # Parsing a large body takes a while: off the event loop, so the consumer's
+            # heartbeats and the gRPC server keep going meanwhile.
+            event = await asyncio.to_thread(to_chunked_event, document, policy)
+        except NoContent as exc:
+            raise PoisonMessage("no_content", str(exc)) from exc
         await broker.publish(event, topics.DOCUMENTS_CHUNKED, key=event.key.encode())
         _log.info(
             "document_chunked",

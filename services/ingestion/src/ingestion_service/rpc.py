@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from contracts import DocumentSubmitted, Operation, topics
 from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
-from platform_grpc import PRINCIPAL_FIELDS, validated
+from ingestion_service.core import ChunkingPolicy, NoContent, to_chunked_event
+from platform_grpc import PRINCIPAL_FIELDS, InvalidArgument, validated
 
 if TYPE_CHECKING:
     import grpc
@@ -16,8 +18,9 @@ if TYPE_CHECKING:
 class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
     """Validates a document and writes it to documents.submitted.v1."""
 
-    def __init__(self, *, broker: KafkaBroker) -> None:
+    def __init__(self, *, broker: KafkaBroker, policy: ChunkingPolicy) -> None:
         self._broker = broker
+        self._policy = policy
 
     async def SubmitDocument(  # noqa: N802 - generated name
         self, request: ingestion_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext
@@ -37,11 +40,16 @@ class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
         }
         if doc.media_type:
             data["media_type"] = doc.media_type
-        return await self._submit(
-            validated(
-                DocumentSubmitted, data, field_prefix="document.", request_fields=PRINCIPAL_FIELDS
-            )
+        document = validated(
+            DocumentSubmitted, data, field_prefix="document.", request_fields=PRINCIPAL_FIELDS
         )
+        # The same check the consumer makes, so a caller hears now what would otherwise
+        # only reach the dead-letter topic.
+        try:
+            await asyncio.to_thread(to_chunked_event, document, self._policy)
+        except NoContent as exc:
+            raise InvalidArgument.field("document.text", str(exc)) from exc
+        return await self._submit(document)
 
     async def DeleteDocument(  # noqa: N802 - generated name
         self, request: ingestion_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import httpx
 from faststream.kafka import KafkaRouter
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from qdrant_client.http.exceptions import ResponseHandlingException
 
-from contracts import DocumentEmbedded, topics
+from contracts import DocumentEmbedded, Operation, topics
 from contracts.events import document_key
-from platform_kafka import event_subscriber
+from platform_kafka import PoisonMessage, event_subscriber
 from platform_logging import get_logger
 
 if TYPE_CHECKING:
@@ -17,6 +20,12 @@ if TYPE_CHECKING:
     from retrieval_service.adapters import ChunkIndex
 
 _log = get_logger(__name__)
+#: What the index's clients raise when their server is down: retried, never dead-lettered.
+_INDEX_OUTAGES = {
+    ResponseHandlingException: "qdrant",
+    httpx.TransportError: "qdrant",
+    OpenSearchConnectionError: "opensearch",
+}
 
 
 def build_router(*, broker: KafkaBroker, index: ChunkIndex, group_id: str) -> KafkaRouter:
@@ -30,8 +39,12 @@ def build_router(*, broker: KafkaBroker, index: ChunkIndex, group_id: str) -> Ka
         broker=broker,
         group_id=group_id,
         dead_letter_topic=topics.DOCUMENTS_EMBEDDED_DEAD_LETTER,
+        outages=_INDEX_OUTAGES,
     )
     async def on_document_embedded(event: DocumentEmbedded) -> None:
+        if event.operation is Operation.UPSERT and not event.chunks:
+            # Ingestion dead-letters these; one from elsewhere would delete the document.
+            raise PoisonMessage("no_content", "an upsert with no chunks: send a delete instead")
         # Idempotent: deterministic point ids and a version check, so a redelivery
         # after a crash between this write and the commit changes nothing.
         indexed = await index.apply(event)

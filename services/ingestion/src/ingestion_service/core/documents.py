@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from contracts import DocumentChunked, DocumentSubmitted, Operation
+import re
+
+from contracts import Chunk, DocumentChunked, DocumentSubmitted, Operation
 from contracts.events import utc_now
 from ingestion_service.core.chunking import ChunkingPolicy, chunk_blocks
 from ingestion_service.core.parsing import parse
 
+#: A chunk worth indexing holds at least one letter or digit, in any script.
+_INDEXABLE = re.compile(r"[^\W_]")
+
+
+class NoContent(ValueError):
+    """An upsert whose body yields no indexable text (markup only, control characters)."""
+
 
 def to_chunked_event(doc: DocumentSubmitted, policy: ChunkingPolicy) -> DocumentChunked:
-    """Parse and chunk an upsert; a delete carries no chunks."""
-    chunks = (
-        chunk_blocks(parse(doc.text, doc.media_type), policy)
-        if doc.operation is Operation.UPSERT
-        else []
-    )
+    """Parse and chunk an upsert; a delete carries no chunks.
+
+    Raises `NoContent` for an upsert with nothing to index: an empty upsert would only
+    delete the document's chunks downstream, which is what a delete is for.
+    """
+    chunks: list[Chunk] = []
+    if doc.operation is Operation.UPSERT:
+        blocks = [b for b in parse(doc.text, doc.media_type) if _INDEXABLE.search(b.text)]
+        chunks = chunk_blocks(blocks, policy)
+        if not chunks:
+            raise NoContent(
+                f"no indexable text in the {doc.media_type.value} body "
+                f"({len(doc.text)} characters: markup, whitespace or control characters only)"
+            )
     return DocumentChunked(
         tenant=doc.tenant,
         document_id=doc.id,

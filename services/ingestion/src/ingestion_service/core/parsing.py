@@ -28,6 +28,9 @@ _HTML_BLOCKS = (
 _HEADING_SEPARATOR = " > "
 _MAX_HEADING_WORDS = 10
 _LIST_ITEM = re.compile(r"^([-*+•]|\d+[)]|\[[ xX]?\])\s")
+#: C0 and C1 control characters other than tab and line breaks: never text, often a trap
+#: (a NUL ends strings in C libraries). Replaced by a space, so offsets stay put.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Block:
 
 def parse(text: str, media_type: MediaType) -> list[Block]:
     """Split a body into blocks; markup is removed, headings become heading paths."""
+    text = _CONTROL.sub(" ", text)
     if media_type is MediaType.HTML:
         return _parse_html(text)
     if media_type is MediaType.MARKDOWN:
@@ -48,14 +52,20 @@ def parse(text: str, media_type: MediaType) -> list[Block]:
 
 
 def _parse_plain(text: str) -> list[Block]:
-    """Paragraphs; a paragraph's first line is its heading when it reads like one."""
+    """Paragraphs; a paragraph's first line is its heading when it reads like one.
+
+    A heading needs text under it: the last paragraph is content, whatever it looks like
+    (a one-line document is a document, not a title).
+    """
     blocks: list[Block] = []
     heading = ""
-    for paragraph in re.split(r"\n\s*\n", text):
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    for number, paragraph in enumerate(paragraphs, start=1):
         lines = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
         if not lines:
             continue
-        if _looks_like_heading(lines[0], alone=len(lines) == 1):
+        alone = len(lines) == 1
+        if not (alone and number == len(paragraphs)) and _looks_like_heading(lines[0], alone=alone):
             heading = lines[0].rstrip(":")
             lines = lines[1:]
         if lines:
@@ -102,6 +112,9 @@ def _parse_markdown(text: str) -> list[Block]:
             pending.append("")
         pending.append(_strip_inline_markdown(re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", line)))
     flush()
+    if not blocks:
+        # Headings and nothing under them: the headings are the text.
+        return [Block("", h) for h in headings if h]
     return blocks
 
 
