@@ -9,6 +9,7 @@ version of one document stays in order on one partition end to end.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,6 +34,11 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 #: Metadata keys become filter paths in the index, where a dot would mean nesting.
 METADATA_KEY_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 MetadataKey = Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)]
+MAX_METADATA_ENTRIES = 64
+MAX_METADATA_VALUE_CHARS = 1000
+#: Versions are signed 64-bit integers on every platform a producer may use (Java's long).
+MAX_VERSION = 2**63 - 1
+_NON_BLANK = re.compile(r"\S")
 
 
 def document_key(tenant: str, document_id: str) -> str:
@@ -66,33 +72,48 @@ class MediaType(StrEnum):
 
 
 class _Event(BaseModel):
+    # Decoded with strict=True from Kafka (platform_kafka.decode_event): no coercion.
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _document_schema_extra(schema: dict[str, object]) -> None:
+    """What the model's validator enforces beyond the field types, said in the schema too."""
+    schema["examples"] = [
+        {
+            "tenant": "acme",
+            "id": "handbook-vacation",
+            "operation": "upsert",
+            "version": 3,
+            "title": "Vacation policy",
+            "source": "https://intranet.acme.example/handbook/vacation",
+            "media_type": "text/markdown",
+            "text": "# Vacation\nEmployees get 25 days of paid vacation a year.",
+            "metadata": {"department": "hr"},
+            "access_groups": [],
+        }
+    ]
+    # An upsert (the default operation) needs a text with something other than whitespace.
+    schema["if"] = {
+        "anyOf": [
+            {"not": {"required": ["operation"]}},
+            {"properties": {"operation": {"const": "upsert"}}},
+        ]
+    }
+    schema["then"] = {"required": ["text"], "properties": {"text": {"pattern": _NON_BLANK.pattern}}}
+
+
+def _metadata_schema(schema: dict[str, object]) -> None:
+    # pydantic writes key patterns as patternProperties, which lets any other key
+    # through; say it as the model enforces it: every key matches.
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = {"pattern": METADATA_KEY_PATTERN}
+    schema["additionalProperties"] = {"type": "string", "maxLength": MAX_METADATA_VALUE_CHARS}
 
 
 class DocumentSubmitted(_Event):
     """A document to index, or to delete, from an outside producer."""
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        json_schema_extra={
-            "title": "documents.submitted.v1",
-            "examples": [
-                {
-                    "tenant": "acme",
-                    "id": "handbook-vacation",
-                    "operation": "upsert",
-                    "version": 3,
-                    "title": "Vacation policy",
-                    "source": "https://intranet.acme.example/handbook/vacation",
-                    "media_type": "text/markdown",
-                    "text": "# Vacation\nEmployees get 25 days of paid vacation a year.",
-                    "metadata": {"department": "hr"},
-                    "access_groups": [],
-                }
-            ],
-        },
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_document_schema_extra)
 
     tenant: Tenant = Field(description="Tenant that owns the document.", examples=["acme"])
     id: DocumentId = Field(description="Producer's id, unique within the tenant.")
@@ -100,7 +121,9 @@ class DocumentSubmitted(_Event):
     version: int = Field(
         0,
         ge=0,
-        description="Monotonic version; a message older than the indexed version is ignored.",
+        le=MAX_VERSION,
+        description="Monotonic version, a signed 64-bit integer; a message older than the "
+        "indexed version is ignored.",
     )
     title: str = Field("", max_length=1000, description="Title shown in citations.")
     source: str = Field("", max_length=2000, description="URL or path of the original.")
@@ -108,10 +131,14 @@ class DocumentSubmitted(_Event):
     text: str = Field(
         "", max_length=MAX_DOCUMENT_CHARS, description="The body; required for upsert."
     )
-    metadata: dict[MetadataKey, Annotated[str, StringConstraints(max_length=1000)]] = Field(
+    metadata: dict[
+        MetadataKey, Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_CHARS)]
+    ] = Field(
         default_factory=dict,
-        max_length=64,
-        description="Exact-match filterable attributes, string to string; keys [A-Za-z0-9_-].",
+        max_length=MAX_METADATA_ENTRIES,
+        description="Exact-match filterable attributes: one level, string to string, at most "
+        "64 keys [A-Za-z0-9_-] of 1-128 characters and values of at most 1,000.",
+        json_schema_extra=_metadata_schema,
     )
     access_groups: list[Label] = Field(
         default_factory=list,
@@ -121,7 +148,7 @@ class DocumentSubmitted(_Event):
 
     @model_validator(mode="after")
     def _upsert_needs_text(self) -> DocumentSubmitted:
-        if self.operation is Operation.UPSERT and not self.text.strip():
+        if self.operation is Operation.UPSERT and not _NON_BLANK.search(self.text):
             raise ValueError("an upsert needs a non-empty `text`")
         return self
 
@@ -142,7 +169,7 @@ class _DocumentEvent(_Event):
     tenant: Tenant = Field(description="Owning tenant.")
     document_id: DocumentId = Field(description="Producer's document id.")
     operation: Operation = Field(description="upsert or delete.")
-    version: int = Field(ge=0, description="Version carried from the submission.")
+    version: int = Field(ge=0, le=MAX_VERSION, description="Version carried from the submission.")
     title: str = Field("", description="Document title.")
     source: str = Field("", description="Document source link.")
     metadata: dict[str, str] = Field(default_factory=dict, description="Filterable attributes.")
@@ -200,7 +227,7 @@ class DocumentIndexed(_Event):
 
     tenant: Tenant = Field(description="Owning tenant.")
     document_id: DocumentId = Field(description="Producer's document id.")
-    version: int = Field(ge=0, description="Version the message carried.")
+    version: int = Field(ge=0, le=MAX_VERSION, description="Version the message carried.")
     status: IndexStatus = Field(description="What happened.")
     chunk_count: int = Field(ge=0, description="Chunks now searchable for this document.")
     indexed_at: datetime = Field(default_factory=utc_now, description="When it happened.")
