@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from platform_logging.bounds import QUOTE_CHARS, clip, clip_bytes
 from platform_logging.setup import configure_logging, get_logger
 from platform_logging.trace import (
     TRACE_HEADER,
@@ -11,8 +12,11 @@ from platform_logging.trace import (
 )
 
 __all__ = (
+    "QUOTE_CHARS",
     "TRACE_HEADER",
     "bind_request_context",
+    "clip",
+    "clip_bytes",
     "configure_logging",
     "current_trace_id",
     "get_logger",

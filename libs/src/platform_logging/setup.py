@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from platform_logging.bounds import bound_traceback, bound_value
+
 if TYPE_CHECKING:
     from platform_settings import LoggingSettings
 
@@ -38,6 +40,7 @@ def configure_logging(settings: LoggingSettings, *, service: str) -> None:
             _add_service(service),
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            bound_values,
             renderer,
         ],
     )
@@ -53,6 +56,23 @@ def configure_logging(settings: LoggingSettings, *, service: str) -> None:
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """Return a logger; call at module level, it binds lazily."""
     return structlog.stdlib.get_logger(name)
+
+
+def bound_values(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Clip every long value, so no line carries a whole document or a 1 MB key.
+
+    Runs last before rendering, on structlog and stdlib records alike, after the
+    traceback is formatted (a 1 MB exception message is clipped too).
+    """
+    for key, value in event.items():
+        if key in _TRACEBACK_KEYS and isinstance(value, str):
+            event[key] = bound_traceback(value)
+        else:
+            event[key] = bound_value(value)
+    return event
+
+
+_TRACEBACK_KEYS = frozenset({"exception", "stack"})
 
 
 def _add_service(service: str) -> Any:
