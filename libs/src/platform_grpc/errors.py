@@ -10,13 +10,51 @@
 
 Services raise these; the server interceptor turns them into statuses, so no RPC
 method maps errors itself.
+
+A status travels in trailers, and clients drop trailers over 16 KiB (the caller
+then sees RESOURCE_EXHAUSTED "Stream removed", not the real status). So every
+message and violation is bounded here, whatever a service put in it: quoted input
+is a short prefix (`platform_logging.clip`), violations are capped in number and
+bytes, and messages in bytes.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import grpc
+
+from platform_logging import clip, clip_bytes
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: A field path (several quoted parts at most) and a reason, in characters.
+MAX_FIELD_CHARS = 128
+MAX_REASON_CHARS = 256
+#: Violations kept in one status, and their total UTF-8 size.
+MAX_VIOLATIONS = 20
+MAX_VIOLATION_BYTES = 4 * 1024
+#: A status message in UTF-8 bytes; percent-encoded in grpc-message, it stays under 3 KiB.
+MAX_MESSAGE_BYTES = 1024
+
+
+def status_message(text: str) -> str:
+    """`text` short enough for a status message."""
+    return clip_bytes(text, MAX_MESSAGE_BYTES)
+
+
+def bound_violations(violations: Mapping[str, str]) -> tuple[dict[str, str], int]:
+    """The violations a status can carry (clipped, capped), and how many were left out."""
+    kept: dict[str, str] = {}
+    size = 0
+    for field, reason in violations.items():
+        field, reason = clip(field, MAX_FIELD_CHARS), clip(reason, MAX_REASON_CHARS)
+        size += len(field.encode()) + len(reason.encode())
+        if kept and (len(kept) >= MAX_VIOLATIONS or size > MAX_VIOLATION_BYTES):
+            break
+        kept[field] = reason
+    return kept, len(violations) - len(kept)
 
 
 class PlatformError(Exception):
@@ -30,9 +68,11 @@ class InvalidArgument(PlatformError):
 
     code = grpc.StatusCode.INVALID_ARGUMENT
 
-    def __init__(self, violations: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{f}: {r}" for f, r in violations.items()))
-        self.violations = violations
+    def __init__(self, violations: Mapping[str, str]) -> None:
+        kept, omitted = bound_violations(violations)
+        super().__init__(_summary(kept, total=len(violations)))
+        self.violations = kept
+        self.omitted = omitted
 
     @classmethod
     def field(cls, name: str, reason: str) -> InvalidArgument:
@@ -68,3 +108,19 @@ class DependencyUnavailable(PlatformError):
     """A server this service depends on is down or timed out; retry later."""
 
     code = grpc.StatusCode.UNAVAILABLE
+
+
+def _summary(violations: Mapping[str, str], *, total: int) -> str:
+    """The violations that fit in a status message, then how many more there are."""
+    parts: list[str] = []
+    size = 0
+    for field, reason in violations.items():
+        part = f"{field}: {reason}"
+        size += len(part.encode()) + 2
+        if parts and size > MAX_MESSAGE_BYTES - 64:  # room for the count
+            break
+        parts.append(part)
+    message = "; ".join(parts)
+    if total > len(parts):
+        message += f"; and {total - len(parts)} more violations"
+    return status_message(message)

@@ -7,11 +7,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from platform_grpc.context import remaining, set_deadline
-from platform_grpc.errors import InvalidArgument, PlatformError
+from platform_grpc.errors import InvalidArgument, PlatformError, status_message
 from platform_logging import TRACE_HEADER, bind_request_context, current_trace_id, get_logger
 
 if TYPE_CHECKING:
@@ -19,11 +20,14 @@ if TYPE_CHECKING:
 
 _log = get_logger(__name__)
 
-# Codes a downstream failure keeps when it crosses this service: the caller's
-# remedy (retry, fix the request, wait) is the same as ours.
 # Probes and tooling call these constantly; logging them would drown the real calls.
 _QUIET_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
+# Details of a peer's status we pass on: room for a bounded BadRequest and a little more.
+_MAX_DETAIL_BYTES = 5 * 1024
+
+# Codes a downstream failure keeps when it crosses this service: the caller's
+# remedy (retry, fix the request, wait) is the same as ours.
 _PASSTHROUGH = {
     grpc.StatusCode.INVALID_ARGUMENT,
     grpc.StatusCode.UNAVAILABLE,
@@ -126,8 +130,9 @@ async def _abort(
         _log.info("rpc_invalid_argument", violations=exc.violations)
         await context.abort_with_status(_bad_request(exc, trailing))
     if isinstance(exc, PlatformError):
-        _log.warning("rpc_failed", code=exc.code.name, error=str(exc))
-        await context.abort(exc.code, str(exc), trailing_metadata=trailing)
+        message = status_message(str(exc))
+        _log.warning("rpc_failed", code=exc.code.name, error=message)
+        await context.abort(exc.code, message, trailing_metadata=trailing)
     if isinstance(exc, TimeoutError):
         _log.warning("rpc_deadline_exceeded")
         await context.abort(
@@ -139,7 +144,9 @@ async def _abort(
         if code is exc.code() and (rich := _rich_status(exc)) is not None:
             # Keep the peer's details (e.g. BadRequest field violations) for our caller.
             await context.abort_with_status(_StatusWithTrailing(rich, trailing))
-        await context.abort(code, f"downstream: {exc.details()}", trailing_metadata=trailing)
+        await context.abort(
+            code, status_message(f"downstream: {exc.details()}"), trailing_metadata=trailing
+        )
     _log.exception("rpc_internal_error", method=method)
     await context.abort(
         grpc.StatusCode.INTERNAL,
@@ -149,12 +156,34 @@ async def _abort(
 
 
 def _rich_status(exc: grpc.aio.AioRpcError) -> grpc.Status | None:
-    """The google.rpc.Status a peer attached to its error, if any."""
+    """The google.rpc.Status a peer attached to its error, if any, within our bounds."""
     try:
         status = rpc_status.from_call(exc)
     except ValueError:  # details inconsistent with the code: ignore them
         return None
-    return rpc_status.to_status(status) if status is not None else None
+    return rpc_status.to_status(_bounded(status)) if status is not None else None
+
+
+def _bounded(status: status_pb2.Status) -> status_pb2.Status:
+    """`status` with its message and details cut to what one of ours may carry.
+
+    A peer's status is bounded already when it is one of ours; this holds for any
+    peer, and keeps room for the trailers we add.
+    """
+    bounded = status_pb2.Status(code=status.code, message=status_message(status.message))
+    room = _MAX_DETAIL_BYTES
+    for detail in status.details:
+        kept = detail
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            violations = {v.field: v.description for v in bad_request.field_violations}
+            kept = any_pb2.Any()
+            kept.Pack(_bad_request_detail(InvalidArgument(violations)))
+        if kept.ByteSize() <= room:
+            bounded.details.add().CopyFrom(kept)
+            room -= kept.ByteSize()
+    return bounded
 
 
 def _is_abort(exc: BaseException) -> bool:
@@ -164,16 +193,20 @@ def _is_abort(exc: BaseException) -> bool:
 
 def _bad_request(exc: InvalidArgument, trailing: tuple[tuple[str, str], ...]) -> Any:
     """A google.rpc.Status with BadRequest field violations, as clients expect."""
-    detail = error_details_pb2.BadRequest(
+    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc))
+    status.details.add().Pack(_bad_request_detail(exc))
+    converted = rpc_status.to_status(status)
+    return _StatusWithTrailing(converted, trailing)
+
+
+def _bad_request_detail(exc: InvalidArgument) -> error_details_pb2.BadRequest:
+    # InvalidArgument has bounded its violations (count, length, bytes) already.
+    return error_details_pb2.BadRequest(
         field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=f, description=r)
             for f, r in exc.violations.items()
         ]
     )
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc))
-    status.details.add().Pack(detail)
-    converted = rpc_status.to_status(status)
-    return _StatusWithTrailing(converted, trailing)
 
 
 class _StatusWithTrailing(grpc.Status):

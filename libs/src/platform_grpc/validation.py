@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from platform_grpc.errors import InvalidArgument
+from platform_logging import clip
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,6 +47,7 @@ def validated(
 def _request_path(loc: tuple[Any, ...], prefix: str, request_fields: Mapping[str, str]) -> str:
     if not loc:
         return prefix.rstrip(".") or "request"
-    head, *rest = (str(part) for part in loc)
+    # A part can be caller input (a map key of any length): quote a prefix of it.
+    head, *rest = (clip(str(part)) for part in loc)
     head = request_fields.get(head, f"{prefix}{head}")
     return ".".join([head, *rest])
