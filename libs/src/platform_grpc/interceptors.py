@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from platform_grpc.context import remaining, set_deadline
 from platform_grpc.errors import InvalidArgument, PlatformError, status_message
-from platform_logging import TRACE_HEADER, bind_request_context, current_trace_id, get_logger
+from platform_logging import TRACE_HEADER, bind_request_context, clip, current_trace_id, get_logger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -57,16 +58,17 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         metadata = dict(handler_call_details.invocation_metadata or ())
         incoming_trace = metadata.get(TRACE_HEADER)
+        deserializer = _tolerant(handler.request_deserializer)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, incoming_trace),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method, incoming_trace),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
@@ -85,6 +87,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 set_deadline(budget)
                 started = time.perf_counter()
                 try:
+                    await _reject_undecodable(context, request, trace_id)
                     async with asyncio.timeout(budget):
                         response = await inner(request, context)
                 except BaseException as exc:
@@ -103,6 +106,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 set_deadline(budget)
                 started = time.perf_counter()
                 try:
+                    await _reject_undecodable(context, request, trace_id)
                     async with asyncio.timeout(budget):
                         async for item in inner(request, context):
                             yield item
@@ -112,6 +116,54 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 _log_completed(method, started)
 
         return stream
+
+
+class _Undecodable:
+    """Handed to the wrapped method in place of a request protobuf could not decode."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """`deserializer`, returning an `_Undecodable` instead of raising.
+
+    grpc calls the deserializer outside any handler, and answers its exceptions
+    with UNKNOWN "Unexpected <class DecodeError>"; bytes the caller got wrong
+    are INVALID_ARGUMENT, with a status our wrapper can set (and a trace id).
+    """
+    if deserializer is None:
+        return None
+    # `Message.FromString` is bound to its class: name the type the caller should send.
+    descriptor = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    type_name = getattr(descriptor, "full_name", "request message")
+
+    def deserialize(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        # upb raises DecodeError (past its depth limit too); the pure-Python parser may
+        # raise the others.
+        except (DecodeError, RecursionError, ValueError) as exc:
+            return _Undecodable(
+                f"request is not a valid {type_name}: {clip(str(exc), 200)} "
+                "(truncated bytes, another message type, or a string that is not UTF-8)"
+            )
+
+    return deserialize
+
+
+async def _reject_undecodable(
+    context: grpc.aio.ServicerContext, request: Any, trace_id: str
+) -> None:
+    if isinstance(request, _Undecodable):
+        _log.info("rpc_undecodable_request", reason=request.reason)
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            request.reason,
+            trailing_metadata=((TRACE_HEADER, trace_id),),
+        )
 
 
 def _log_completed(method: str, started: float) -> None:
