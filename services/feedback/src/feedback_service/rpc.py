@@ -33,22 +33,23 @@ class FeedbackServicer(feedback_pb2_grpc.FeedbackServicer):
     ) -> assistant_pb2.SubmitFeedbackResponse:
         """Record a rating and/or comment on an answer."""
         rating = _RATINGS.get(request.rating)
-        if rating is None:
-            raise InvalidArgument.field("rating", f"unknown rating {request.rating}")
-        if rating == "none" and not request.comment.strip():
-            raise InvalidArgument.field("rating", "give a rating, a comment, or both")
+        # The principal and the fields first, as every method does; then the rating.
         feedback = validated(
             FeedbackInput,
             {
                 "tenant": request.principal.tenant,
                 "user_id": request.principal.user_id,
                 "answer_id": request.answer_id,
-                "rating": rating,
+                "rating": rating or "none",
                 "comment": request.comment,
                 "useful_chunk_ids": list(request.useful_chunk_ids),
             },
             request_fields=PRINCIPAL_FIELDS,
         )
+        if rating is None:
+            raise InvalidArgument.field("rating", f"unknown rating {request.rating}")
+        if rating == "none" and not feedback.comment:
+            raise InvalidArgument.field("rating", "give a rating, a comment, or both")
         received, notification = feedback_events(feedback)
         await self._broker.publish(
             received, topics.FEEDBACK_RECEIVED, key=received.answer_id.encode()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from generation_service.adapters import AnswerCache, Peers
-    from generation_service.core import AnswerEngine, AskInput
+    from generation_service.core import AnswerEngine, AskInput, FeedbackTarget
 
 _log = get_logger(__name__)
 BLOCKED_ANSWER = "I can't help with that request."
@@ -139,15 +139,13 @@ class Assistant:
         )
 
     async def submit_feedback(
-        self, request: assistant_pb2.SubmitFeedbackRequest
+        self, target: FeedbackTarget, request: assistant_pb2.SubmitFeedbackRequest
     ) -> assistant_pb2.SubmitFeedbackResponse:
-        """Forward feedback on an answer this tenant received."""
-        if not request.answer_id:
-            raise InvalidArgument.field("answer_id", "required")
-        tenant = await self._cache.answer_tenant(request.answer_id)
-        if tenant is None or tenant != request.principal.tenant:
+        """Forward feedback on an answer this tenant received; feedback validates the rest."""
+        tenant = await self._cache.answer_tenant(target.answer_id)
+        if tenant is None or tenant != target.tenant:
             # The same status for "never existed" and "another tenant's": no probing.
-            raise NotFound(f"answer {request.answer_id!r} not found (or feedback window closed)")
+            raise NotFound(f"answer {target.answer_id!r} not found (or feedback window closed)")
         return await self._peers.feedback.RecordFeedback(request)
 
     async def _refuse(

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc
-from generation_service.core import AskInput
+from generation_service.core import AskInput, FeedbackTarget
 from platform_grpc import PRINCIPAL_FIELDS, validated
 
 if TYPE_CHECKING:
@@ -57,7 +57,18 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
         self, request: assistant_pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
     ) -> assistant_pb2.SubmitFeedbackResponse:
         """Feedback on an answer the caller's tenant received."""
-        return await self._assistant.submit_feedback(request)
+        # The principal first, as every method does: an empty tenant is the
+        # caller's mistake (INVALID_ARGUMENT), not an answer we cannot find.
+        target = validated(
+            FeedbackTarget,
+            {
+                "tenant": request.principal.tenant,
+                "user_id": request.principal.user_id,
+                "answer_id": request.answer_id,
+            },
+            request_fields=PRINCIPAL_FIELDS,
+        )
+        return await self._assistant.submit_feedback(target, request)
 
     def _validate(self, request: assistant_pb2.AskRequest) -> AskInput:
         return validated(

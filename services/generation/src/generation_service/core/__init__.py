@@ -10,7 +10,7 @@ from generation_service.core.engine import (
     ExtractiveEngine,
     SourcePassage,
 )
-from generation_service.core.request import MAX_TOP_K, AskInput
+from generation_service.core.request import MAX_TOP_K, AskInput, FeedbackTarget
 
 __all__ = (
     "MAX_TOP_K",
@@ -19,6 +19,7 @@ __all__ = (
     "AskInput",
     "EngineAnswer",
     "ExtractiveEngine",
+    "FeedbackTarget",
     "SourcePassage",
     "answer_cache_key",
 )

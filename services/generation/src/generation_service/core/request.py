@@ -1,4 +1,4 @@
-"""Validated Ask and Search requests."""
+"""Validated Ask and SubmitFeedback requests (Search is validated by retrieval)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
 
 MAX_QUESTION_CHARS = 4000
 MAX_TOP_K = 20
+
+#: Answer ids are UUIDs; feedback accepts this shape, so nothing else can be found.
+ANSWER_ID_PATTERN = r"^[A-Za-z0-9-]{1,128}$"
 
 Group = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 FilterKey = Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)]
@@ -31,3 +34,13 @@ class AskInput(BaseModel):
     filters: dict[FilterKey, str] = Field(default_factory=dict, max_length=32)
     bypass_cache: bool = False
     prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+@[0-9]+$")]
+
+
+class FeedbackTarget(BaseModel):
+    """Who gives feedback on which answer, validated before the answer is looked up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant: Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
+    user_id: Annotated[str, StringConstraints(max_length=256)] = ""
+    answer_id: Annotated[str, StringConstraints(pattern=ANSWER_ID_PATTERN)]
