@@ -12,7 +12,7 @@ from contracts.rpc import assistant_pb2, common_pb2, ingestion_pb2
 from platform_stack.documents import (
     push_documents,
     push_raw,
-    read_topic,
+    read_dead_letters,
     run,
     wait_for_indexed,
 )
@@ -108,7 +108,11 @@ def test_malformed_messages_go_to_dead_letter_and_neighbours_are_indexed(
     )
 
     dead = run(
-        _read_dead_letters(stack.config.kafka_bootstrap, {b"broken", b"bad-version", b"oversized"})
+        read_dead_letters(
+            stack.config.kafka_bootstrap,
+            topics.DOCUMENTS_SUBMITTED_DEAD_LETTER,
+            {b"broken", b"bad-version", b"oversized"},
+        )
     )
     assert dead[b"oversized"]["headers"]["x-error-reason"].startswith("text:")
     assert dead[b"broken"]["headers"]["x-error-type"] == "invalid_json"
@@ -218,18 +222,6 @@ def test_access_groups_are_enforced_by_the_index(
     ]
     other_tenant = common_pb2.Principal(tenant=tenant + "x", groups=["engineering"])
     assert _search(assistant, other_tenant, "RX-9 gripper roadmap") == []
-
-
-async def _read_dead_letters(bootstrap: str, keys: set[bytes]) -> dict[bytes, dict]:
-    records = await read_topic(
-        bootstrap,
-        topics.DOCUMENTS_SUBMITTED_DEAD_LETTER,
-        until=lambda records: keys <= {r.key for r in records},
-        timeout_s=30,
-    )
-    return {
-        r.key: {"value": r.value, "headers": {k: v.decode() for k, v in r.headers}} for r in records
-    }
 
 
 def test_metadata_filters_narrow_the_search(stack, assistant, principal, tenant, make_document):

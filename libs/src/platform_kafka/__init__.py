@@ -18,7 +18,7 @@ from platform_kafka.failures import (
     describe_exception,
 )
 from platform_kafka.progress import ConsumerProgress, supervision_of
-from platform_kafka.subscriber import event_subscriber
+from platform_kafka.subscriber import event_subscriber, undecoded
 from platform_kafka.tracing import TraceMiddleware
 
 __all__ = (
@@ -38,4 +38,5 @@ __all__ = (
     "send_to_dead_letter",
     "supervision_of",
     "trace_id_of",
+    "undecoded",
 )

@@ -10,7 +10,7 @@ written once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
@@ -26,9 +26,22 @@ if TYPE_CHECKING:
     from typing import Literal
 
     from faststream.kafka import KafkaBroker, KafkaRouter
+    from faststream.message import StreamMessage
 
 _log = get_logger(__name__)
 EventT = TypeVar("EventT", bound=BaseModel)
+
+
+async def undecoded(message: StreamMessage[Any]) -> Any:
+    """A faststream decoder that leaves the body as bytes.
+
+    faststream's own decoder parses JSON before the handler runs and lets anything but
+    JSONDecodeError escape (RecursionError on deep nesting, ValueError on huge numbers,
+    any error at all when the producer says `content-type: application/json`). Raised
+    there, outside our handler, it would rewind the partition forever. We decode in
+    `decode_event`, where every failure is classed.
+    """
+    return message.body
 
 
 def event_subscriber(
@@ -65,6 +78,7 @@ def event_subscriber(
             group_id=group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             max_poll_interval_ms=supervision.policy.max_poll_interval_ms,
+            decoder=undecoded,
             auto_offset_reset=auto_offset_reset,
             title=f"{topic}:{handle.__name__}",
         )

@@ -22,17 +22,16 @@ async def push_raw(
     messages: Iterable[tuple[bytes | None, bytes]],
     *,
     headers: list[tuple[str, bytes]] | None = None,
+    topic: str = topics.DOCUMENTS_SUBMITTED,
 ) -> None:
-    """Produce (key, value) pairs to documents.submitted.v1, as an outside producer would."""
+    """Produce (key, value) pairs to `topic` (documents.submitted.v1), as a producer would."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", max_request_size=8 * 1024 * 1024
     )
     await producer.start()
     try:
         for key, value in messages:
-            await producer.send_and_wait(
-                topics.DOCUMENTS_SUBMITTED, value, key=key, headers=headers
-            )
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
 
@@ -97,6 +96,28 @@ async def wait_for_indexed(
         missing = sorted(expected - seen.keys())
         raise TimeoutError(f"not indexed within {timeout_s:.0f} s: {missing[:10]}") from exc
     return seen
+
+
+async def read_dead_letters(
+    bootstrap: str, topic: str, keys: set[bytes], *, timeout_s: float = 60.0
+) -> dict[bytes, dict[str, Any]]:
+    """Read a dead-letter topic until every key in `keys` is there: key -> value and headers.
+
+    A key dead-lettered twice maps to its latest record.
+    """
+    records = await read_topic(
+        bootstrap,
+        topic,
+        until=lambda records: keys <= {r.key for r in records},
+        timeout_s=timeout_s,
+    )
+    return {
+        r.key: {
+            "value": r.value,
+            "headers": {k: v.decode("utf-8", "replace") for k, v in r.headers or ()},
+        }
+        for r in records
+    }
 
 
 def run(coro: Any) -> Any:

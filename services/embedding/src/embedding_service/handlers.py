@@ -24,6 +24,7 @@ from platform_kafka import (
     send_to_dead_letter,
     supervision_of,
     trace_id_of,
+    undecoded,
 )
 from platform_logging import bind_request_context, get_logger
 from platform_retry import idempotent_retry
@@ -72,6 +73,7 @@ def build_router(
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=supervision.policy.max_poll_interval_ms,
+        decoder=undecoded,
         auto_offset_reset="earliest",
         batch=True,
         max_records=max_documents,
