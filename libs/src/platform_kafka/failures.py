@@ -160,6 +160,7 @@ async def attempt_until_settled(
                 **progress.position(),
             )
         else:
+            progress.outage_over()
             progress.failed(failure.reason)
             failed_here += 1
             if failed_here >= limit:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 _log = get_logger(__name__)
 _STALL_LOG_EVERY_S = 30.0
+#: A message handed back for redelivery that does not come back within this time went to
+#: another consumer (a rebalance): it is no longer ours to report.
+_HANDED_BACK_FOR_S = 30.0
 
 
 @dataclass
@@ -38,6 +41,7 @@ class _InFlight:
     last_error: str | None = None
     outage: str | None = None
     outage_since: float | None = None
+    handed_back_at: float | None = None
 
 
 class ConsumerProgress:
@@ -77,7 +81,14 @@ class ConsumerProgress:
                 offset=record.offset,
                 since=time.monotonic(),
             )
-        yield
+        else:
+            current.handed_back_at = None
+        try:
+            yield
+        except BaseException:
+            if self._current is not None:
+                self._current.handed_back_at = time.monotonic()
+            raise
         self._current = None
 
     def attempt_started(self) -> int:
@@ -139,6 +150,12 @@ class ConsumerProgress:
         """Why this consumer is not healthy now, or None; logs a stall now and then."""
         current = self._current
         if current is None:
+            return None
+        if (
+            current.handed_back_at is not None
+            and time.monotonic() - current.handed_back_at > _HANDED_BACK_FOR_S
+        ):
+            self._current = None
             return None
         age_s = time.monotonic() - current.since
         where = f"{current.topic}[{current.partition}]@{current.offset}"

@@ -420,6 +420,22 @@ def test_track_starts_afresh_on_another_message_after_a_raise() -> None:
         assert progress.status()["offset"] == 42
 
 
+def test_a_message_handed_back_and_never_redelivered_stops_being_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rebalance can give the rewound partition to another consumer: this one is idle.
+    monkeypatch.setattr("platform_kafka.progress._HANDED_BACK_FOR_S", 0.05)
+    progress = new_progress(fast_policy(stall_after_s=0.01))
+    with pytest.raises(RedeliveryNeeded), progress.track(record(offset=41)):
+        progress.attempt_started()
+        raise RedeliveryNeeded("outage")
+    time.sleep(0.02)
+    assert progress.problem() is not None  # still ours: a redelivery may come
+    time.sleep(0.05)
+    assert progress.problem() is None
+    assert progress.status() == {}
+
+
 # --- policy and supervision -----------------------------------------------------------
 
 
