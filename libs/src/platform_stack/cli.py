@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="start, ingest examples/, ask, stop")
     demo.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
     args = parser.parse_args(argv)
-    config = StackConfig.from_env()
     try:
+        config = StackConfig.from_env()  # a bad GENAI_KAFKA_STORAGE is named here
         return _COMMANDS[args.command](config, args)
     except StackError as exc:
         print(f"genai: {exc}", file=sys.stderr)  # noqa: T201 - CLI output

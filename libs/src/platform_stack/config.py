@@ -7,11 +7,17 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from platform_stack.errors import StackError
+
+#: Where the embedded broker keeps its log: "s3" (on disk, through our S3 server) or "memory".
+KAFKA_STORAGES = ("s3", "memory")
+
 #: The six services, in start order (dependencies first).
 SERVICES = ("guardrail", "feedback", "ingestion", "embedding", "retrieval", "generation")
 
 _DEFAULT_PORTS = {
     "kafka": 19092,
+    "s3": 19093,  # the broker's object storage (durable mode only)
     "triton_http": 18000,
     "triton_grpc": 18001,
     "triton_metrics": 18002,
@@ -38,10 +44,21 @@ class StackConfig:
     cache_dir: Path
     redis_url: str
     ports: dict[str, int] = field(default_factory=lambda: dict(_DEFAULT_PORTS))
+    #: "s3": every record, consumer group and offset is on disk under `broker_dir` and
+    #: survives a restart or a crash of the broker. "memory": lost when the broker stops.
+    kafka_storage: str = "s3"
+
+    def __post_init__(self) -> None:
+        if self.kafka_storage not in KAFKA_STORAGES:
+            raise StackError(
+                f"unknown Kafka storage {self.kafka_storage!r}: set GENAI_KAFKA_STORAGE to "
+                + " or ".join(KAFKA_STORAGES)
+            )
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        """Defaults, overridden by GENAI_STATE_DIR, GENAI_<NAME>_PORT and REDIS_URL."""
+        """Defaults, overridden by GENAI_STATE_DIR, GENAI_<NAME>_PORT, GENAI_KAFKA_STORAGE
+        and REDIS_URL."""
         root = repo_root()
         cache = Path(os.environ.get("GENAI_CACHE_DIR", root / ".cache"))
         ports = {
@@ -54,6 +71,7 @@ class StackConfig:
             cache_dir=cache,
             redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             ports=ports,
+            kafka_storage=os.environ.get("GENAI_KAFKA_STORAGE", "s3").strip().lower(),
         )
 
     def with_free_ports(self, state_dir: Path) -> StackConfig:
@@ -64,6 +82,7 @@ class StackConfig:
             cache_dir=self.cache_dir,
             redis_url=self.redis_url,
             ports=dict(zip(self.ports, free_ports(len(self.ports)), strict=True)),
+            kafka_storage=self.kafka_storage,
         )
 
     @property
@@ -75,6 +94,11 @@ class StackConfig:
     def qdrant_path(self) -> Path:
         """The local Qdrant store, owned by the retrieval service."""
         return self.state_dir / "qdrant"
+
+    @property
+    def broker_dir(self) -> Path:
+        """The broker's durable log: topics, consumer groups and their committed offsets."""
+        return self.state_dir / "broker"
 
     @property
     def pid_file(self) -> Path:

@@ -28,11 +28,13 @@ def run_demo(config: StackConfig, *, keep: bool = False) -> int:
     questions = [q for q in (examples / "questions.txt").read_text().splitlines() if q.strip()]
 
     if not keep:
-        # Its own folder and a fresh index, so the demo measures a cold ingest and never
-        # touches the data of a stack started with `genai up`. With --keep it becomes that
-        # stack, so `genai status` and `genai down` find it.
+        # Its own folder, a fresh index and a fresh broker log, so the demo measures a cold
+        # ingest (an earlier run's confirmations would read as this one's) and never touches
+        # the data of a stack started with `genai up`. With --keep it becomes that stack, so
+        # `genai status` and `genai down` find it.
         config = dataclasses.replace(config, state_dir=config.state_dir / "demo")
         shutil.rmtree(config.qdrant_path, ignore_errors=True)
+        shutil.rmtree(config.broker_dir, ignore_errors=True)
     started = time.perf_counter()
     stack = Stack(config, detached=keep)
     stack.start()

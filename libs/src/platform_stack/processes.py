@@ -61,7 +61,9 @@ def spawn(
 
     With `tie_to_parent`, the kernel signals the child when this process dies, so
     a killed test run or demo leaves nothing behind; `genai up` leaves it off so
-    the stack outlives the command.
+    the stack outlives the command. The kernel ties the child to the calling *thread*:
+    start components from a thread that outlives them (the main thread), or they are
+    stopped when that thread ends.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from platform_stack.config import StackConfig
 
 _START_TIMEOUT_S = 180.0
+#: The bucket that holds the broker's log in durable ("s3") mode.
+BROKER_BUCKET = "tansu"
 
 
 class Stack:
-    """The broker, Triton, Redis (when none answers) and the six services."""
+    """The broker (and its S3 storage), Triton, Redis (when none answers), the six services."""
 
     def __init__(self, config: StackConfig, *, detached: bool = False) -> None:
         self.config = config
@@ -42,6 +44,8 @@ class Stack:
         self.config.logs_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._start_redis()
+            if self.config.kafka_storage == "s3":
+                self.start_component("s3", timeout_s=timeout_s)
             self.start_component("kafka", timeout_s=timeout_s)
             self.start_component("triton", timeout_s=timeout_s)
             for service in SERVICES:
@@ -59,7 +63,7 @@ class Stack:
         self._write_state()
 
     def stop(self) -> None:
-        """Stop in reverse order: services, then Triton, the broker and our Redis."""
+        """Stop in reverse order: services, Triton, the broker, its storage and our Redis."""
         for name in reversed(list(self._processes)):
             self.stop_component(name)
         self.config.pid_file.unlink(missing_ok=True)
@@ -91,6 +95,10 @@ class Stack:
         else:
             process.stop()
 
+    def process(self, name: str) -> ManagedProcess | None:
+        """The running process of a component (None if it is not running)."""
+        return self._processes.get(name)
+
     def __enter__(self) -> Stack:
         self.start()
         return self
@@ -103,16 +111,21 @@ class Stack:
     def _plan(self, name: str) -> tuple[list[str], dict[str, str], object]:
         cfg = self.config
         if name == "kafka":
-            port = cfg.ports["kafka"]
-            url = f"tcp://127.0.0.1:{port}"
+            return self._kafka_plan()
+        if name == "s3":
+            port = cfg.ports["s3"]
             argv = [
-                str(_tansu()),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
+                sys.executable,
+                "-m",
+                "platform_stack.s3_server",
+                "--root",
+                str(cfg.broker_dir),
+                "--port",
+                str(port),
+                "--bucket",
+                BROKER_BUCKET,
             ]
+            # It creates the bucket before it listens: an open port means ready.
             return argv, dict(os.environ), lambda: tcp_open(port)
         if name == "triton":
             return self._triton_plan()
@@ -120,6 +133,29 @@ class Stack:
             argv = [sys.executable, "-m", f"{name}_service"]
             return argv, self._service_env(name), lambda: grpc_serving(cfg.address(name))
         raise StackError(f"unknown component {name!r}")
+
+    def _kafka_plan(self) -> tuple[list[str], dict[str, str], object]:
+        cfg = self.config
+        port = cfg.ports["kafka"]
+        url = f"tcp://127.0.0.1:{port}"
+        argv = [str(_tansu()), "broker", "--listener-url", url, "--advertised-listener-url", url]
+        # The caller's own AWS settings (profile, token, region...) must not reach the broker.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        if cfg.kafka_storage == "memory":
+            argv += ["--storage-engine", "memory://tansu/"]
+        else:
+            argv += ["--storage-engine", f"s3://{BROKER_BUCKET}/"]
+            env.update(
+                {
+                    "AWS_ENDPOINT": f"http://127.0.0.1:{cfg.ports['s3']}",
+                    "AWS_ALLOW_HTTP": "true",
+                    # Our server checks no signature; the S3 client wants credentials anyway.
+                    "AWS_ACCESS_KEY_ID": "genai",
+                    "AWS_SECRET_ACCESS_KEY": "genai",
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                }
+            )
+        return argv, env, lambda: tcp_open(port)
 
     def _triton_plan(self) -> tuple[list[str], dict[str, str], object]:
         from platform_triton.server import tritonserver_command  # heavy import, only when needed
@@ -166,9 +202,12 @@ class Stack:
             self._processes["redis"] = process
 
     def _check_ports(self) -> None:
-        taken = [
-            f"{name} ({port})" for name, port in self.config.ports.items() if port_in_use(port)
-        ]
+        needed = {
+            name: port
+            for name, port in self.config.ports.items()
+            if name != "s3" or self.config.kafka_storage == "s3"
+        }
+        taken = [f"{name} ({port})" for name, port in needed.items() if port_in_use(port)]
         if taken:
             raise PortTaken(
                 "ports in use: " + ", ".join(taken) + ". Stop what holds them (`genai down` if "
