@@ -1,8 +1,9 @@
-"""ChunkIndex on Qdrant: a dense and a BM25 sparse vector per chunk, fused with RRF.
+"""ChunkIndex on a Qdrant server: a dense and a BM25 sparse vector per chunk, fused with RRF.
 
 One point per chunk, id = uuid5(tenant/document#index), so a redelivered message
-overwrites the same points. Local mode (`path=`) admits one process: this service
-owns the index and every other service reaches it through this service's API.
+overwrites the same points. The service selects this adapter when RETRIEVAL_QDRANT_URL is
+set; without one it embeds Qdrant's engine (`edge_index`). qdrant-client's local mode
+(`path=`) still works here, for comparisons only: it scores every point in Python.
 """
 
 from __future__ import annotations
@@ -11,24 +12,24 @@ from typing import TYPE_CHECKING
 
 from qdrant_client import AsyncQdrantClient, models
 
-from contracts import DocumentIndexed, IndexStatus, Operation, chunk_id
-from retrieval_service.adapters.index import PassageHit
+from contracts import IndexStatus, Operation, chunk_id
+from retrieval_service.adapters._layout import (
+    CANDIDATE_FACTOR,
+    DENSE,
+    PUBLIC_GROUP,
+    QDRANT_RRF_K,
+    SPARSE,
+    chunk_payload,
+    indexed,
+    lexical_text,
+    passage_hit,
+)
 from retrieval_service.core import Fusion
-from retrieval_service.core.fusion import RRF_K
 
 if TYPE_CHECKING:
-    from contracts import DocumentEmbedded
+    from contracts import DocumentEmbedded, DocumentIndexed
+    from retrieval_service.adapters.index import PassageHit
     from retrieval_service.core import Bm25Encoder, SearchQuery
-
-DENSE = "dense"
-SPARSE = "bm25"
-#: Stored in `access_groups` of a document readable by its whole tenant.
-PUBLIC_GROUP = "*"
-# Qdrant scores 1 / (rank + k - 1) and defaults k to 2, which lets one outlier first place
-# outvote the other side; k = RRF_K + 1 gives the textbook 1 / (60 + rank), as core.fusion does.
-_QDRANT_RRF_K = RRF_K + 1
-# Candidates per side before fusion: RRF needs more than top_k to reorder.
-_CANDIDATE_FACTOR = 4
 
 
 class QdrantChunkIndex:
@@ -72,10 +73,10 @@ class QdrantChunkIndex:
         current = await self._indexed_version(document)
         if current is not None and event.version < current:
             count = await self._count(document)
-            return _indexed(event, IndexStatus.STALE_IGNORED, count)
+            return indexed(event, IndexStatus.STALE_IGNORED, count)
         if event.operation is Operation.DELETE:
             await self._client.delete(self._collection, points_selector=document, wait=True)
-            return _indexed(event, IndexStatus.DELETED, 0)
+            return indexed(event, IndexStatus.DELETED, 0)
         points = [self._point(event, i) for i in range(len(event.chunks))]
         await self._client.upsert(self._collection, points=points, wait=True)
         # Chunks past the new end belong to a longer earlier version.
@@ -86,7 +87,7 @@ class QdrantChunkIndex:
             ]
         )
         await self._client.delete(self._collection, points_selector=stale, wait=True)
-        return _indexed(event, IndexStatus.INDEXED, len(points))
+        return indexed(event, IndexStatus.INDEXED, len(points))
 
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
         """Dense and BM25 candidates under the tenant/group/metadata filter, fused by RRF."""
@@ -106,7 +107,7 @@ class QdrantChunkIndex:
                 self._collection, **single, query_filter=where, limit=query.top_k, with_payload=True
             )
         else:
-            candidates = query.top_k * _CANDIDATE_FACTOR
+            candidates = query.top_k * CANDIDATE_FACTOR
             response = await self._client.query_points(
                 self._collection,
                 prefetch=[
@@ -117,11 +118,11 @@ class QdrantChunkIndex:
                 ],
                 # Both prefetches are filtered already; filtering the fused list again
                 # would only repeat the work.
-                query=models.RrfQuery(rrf=models.Rrf(k=_QDRANT_RRF_K)),
+                query=models.RrfQuery(rrf=models.Rrf(k=QDRANT_RRF_K)),
                 limit=query.top_k,
                 with_payload=True,
             )
-        return [_hit(point) for point in response.points]
+        return [passage_hit(point.id, point.score, point.payload) for point in response.points]
 
     async def is_ready(self) -> bool:
         """The collection answers."""
@@ -136,27 +137,14 @@ class QdrantChunkIndex:
 
     def _point(self, event: DocumentEmbedded, i: int) -> models.PointStruct:
         chunk = event.chunks[i]
-        sparse = self._lexical.encode_document(f"{event.title}\n{chunk.heading}\n{chunk.text}")
+        sparse = self._lexical.encode_document(lexical_text(event, chunk))
         return models.PointStruct(
             id=chunk_id(event.tenant, event.document_id, chunk.index),
             vector={
                 DENSE: chunk.vector(),
                 SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values),
             },
-            payload={
-                "tenant": event.tenant,
-                "document_id": event.document_id,
-                "version": event.version,
-                "chunk_index": chunk.index,
-                "text": chunk.text,
-                "heading": chunk.heading,
-                "start": chunk.start,
-                "end": chunk.end,
-                "title": event.title,
-                "source": event.source,
-                "metadata": event.metadata,
-                "access_groups": event.access_groups or [PUBLIC_GROUP],
-            },
+            payload=chunk_payload(event, chunk),
         )
 
     async def _indexed_version(self, document: models.Filter) -> int | None:
@@ -191,29 +179,3 @@ def _search_filter(query: SearchQuery) -> models.Filter:
         for key, value in sorted(query.filters.items())
     )
     return models.Filter(must=must)
-
-
-def _hit(point: models.ScoredPoint) -> PassageHit:
-    payload = point.payload or {}
-    return PassageHit(
-        chunk_id=str(point.id),
-        document_id=payload.get("document_id", ""),
-        chunk_index=int(payload.get("chunk_index", 0)),
-        text=payload.get("text", ""),
-        title=payload.get("title", ""),
-        source=payload.get("source", ""),
-        heading=payload.get("heading", ""),
-        score=float(point.score),
-        version=int(payload.get("version", 0)),
-        metadata=dict(payload.get("metadata") or {}),
-    )
-
-
-def _indexed(event: DocumentEmbedded, status: IndexStatus, count: int) -> DocumentIndexed:
-    return DocumentIndexed(
-        tenant=event.tenant,
-        document_id=event.document_id,
-        version=event.version,
-        status=status,
-        chunk_count=count,
-    )

@@ -1,0 +1,78 @@
+"""The point layout both Qdrant engines share: vector names, payload fields, fusion constants.
+
+The server client (`qdrant_index`) and the embedded engine (`edge_index`) write the same
+payload and read it back the same way, so a collection means the same thing on either.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from contracts import DocumentIndexed
+from retrieval_service.adapters.index import PassageHit
+from retrieval_service.core.fusion import RRF_K
+
+if TYPE_CHECKING:
+    from contracts import DocumentEmbedded, IndexStatus
+    from contracts.events import EmbeddedChunk
+
+DENSE = "dense"
+SPARSE = "bm25"
+#: Stored in `access_groups` of a document readable by its whole tenant.
+PUBLIC_GROUP = "*"
+# Qdrant scores 1 / (rank + k - 1) and defaults k to 2, which lets one outlier first place
+# outvote the other side; k = RRF_K + 1 gives the textbook 1 / (60 + rank), as core.fusion does.
+QDRANT_RRF_K = RRF_K + 1
+# Candidates per side before fusion: RRF needs more than top_k to reorder.
+CANDIDATE_FACTOR = 4
+
+
+def lexical_text(event: DocumentEmbedded, chunk: EmbeddedChunk) -> str:
+    """What BM25 indexes for a chunk: its title and heading count as its words."""
+    return f"{event.title}\n{chunk.heading}\n{chunk.text}"
+
+
+def chunk_payload(event: DocumentEmbedded, chunk: EmbeddedChunk) -> dict[str, Any]:
+    """The payload of one chunk's point."""
+    return {
+        "tenant": event.tenant,
+        "document_id": event.document_id,
+        "version": event.version,
+        "chunk_index": chunk.index,
+        "text": chunk.text,
+        "heading": chunk.heading,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": event.title,
+        "source": event.source,
+        "metadata": event.metadata,
+        "access_groups": event.access_groups or [PUBLIC_GROUP],
+    }
+
+
+def passage_hit(point_id: object, score: float, payload: dict[str, Any] | None) -> PassageHit:
+    """A search result from a point's id, score and payload."""
+    payload = payload or {}
+    return PassageHit(
+        chunk_id=str(point_id),
+        document_id=payload.get("document_id", ""),
+        chunk_index=int(payload.get("chunk_index", 0)),
+        text=payload.get("text", ""),
+        title=payload.get("title", ""),
+        source=payload.get("source", ""),
+        heading=payload.get("heading", ""),
+        score=float(score),
+        version=int(payload.get("version", 0)),
+        metadata=dict(payload.get("metadata") or {}),
+    )
+
+
+def indexed(event: DocumentEmbedded, status: IndexStatus, count: int) -> DocumentIndexed:
+    """The confirmation of one applied document message."""
+    return DocumentIndexed(
+        tenant=event.tenant,
+        document_id=event.document_id,
+        version=event.version,
+        status=status,
+        chunk_count=count,
+    )
