@@ -31,3 +31,14 @@ def test_term_frequency_saturates_and_long_passages_weigh_less() -> None:
 def _weights(bm25: Bm25Encoder, text: str) -> dict[int, float]:
     vector = bm25.encode_document(text)
     return dict(zip(vector.indices, vector.values, strict=True))
+
+
+def test_the_stem_memo_changes_no_term() -> None:
+    import snowballstemmer
+
+    text = "Running runners ran; the cats' caresses agreed with ponies. " * 3
+    bm25 = Bm25Encoder()
+    words = ["running", "runners", "ran", "cats", "caresses", "agreed", "ponies"]
+    expected = snowballstemmer.stemmer("english").stemWords(words) * 3
+    assert bm25.terms(text) == expected
+    assert bm25.terms(text) == expected  # served from the memo the second time

@@ -8,6 +8,7 @@ distinct term 1, which makes the dot product exactly BM25.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ _STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself
     yourselves""".split()
 )
+# Stemming is most of the encoding cost (pure Python, ~50 us a word, 3 ms a chunk); text
+# repeats its words, so a memo of stems makes encoding many times cheaper and changes nothing.
+_STEM_CACHE_WORDS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -44,12 +48,13 @@ class Bm25Encoder:
         self._k1 = k1
         self._b = b
         self._avg_len = avg_len
-        self._stemmer = snowballstemmer.stemmer("english")
+        self._stem = functools.lru_cache(maxsize=_STEM_CACHE_WORDS)(
+            snowballstemmer.stemmer("english").stemWord
+        )
 
     def terms(self, text: str) -> list[str]:
         """Stemmed content words of `text`, in order."""
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-        return self._stemmer.stemWords(words)
+        return [self._stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
 
     def encode_document(self, text: str) -> SparseVector:
         """BM25 term weights of a passage."""
