@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from retrieval_service.adapters.edge_index import EdgeChunkIndex, IndexUnavailableError
 from retrieval_service.adapters.embedder import GrpcQueryEmbedder, QueryEmbedder
 from retrieval_service.adapters.index import ChunkIndex, PassageHit
 from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
@@ -10,7 +11,9 @@ from retrieval_service.adapters.split_index import SplitChunkIndex
 
 __all__ = (
     "ChunkIndex",
+    "EdgeChunkIndex",
     "GrpcQueryEmbedder",
+    "IndexUnavailableError",
     "OpenSearchLexicalIndex",
     "PassageHit",
     "QdrantChunkIndex",

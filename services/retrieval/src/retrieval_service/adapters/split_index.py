@@ -11,9 +11,8 @@ from retrieval_service.core import Fusion, reciprocal_rank_fusion
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded, DocumentIndexed
-    from retrieval_service.adapters.index import PassageHit
+    from retrieval_service.adapters.index import ChunkIndex, PassageHit
     from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
-    from retrieval_service.adapters.qdrant_index import QdrantChunkIndex
     from retrieval_service.core import SearchQuery
 
 # Candidates per side before fusion, as in Qdrant's own prefetch.
@@ -21,9 +20,9 @@ _CANDIDATE_FACTOR = 4
 
 
 class SplitChunkIndex:
-    """Qdrant decides versions and holds vectors; OpenSearch mirrors the text for BM25."""
+    """Qdrant (server or embedded) decides versions and holds vectors; OpenSearch the text."""
 
-    def __init__(self, dense: QdrantChunkIndex, lexical: OpenSearchLexicalIndex) -> None:
+    def __init__(self, dense: ChunkIndex, lexical: OpenSearchLexicalIndex) -> None:
         self._dense = dense
         self._lexical = lexical
 

@@ -1,0 +1,279 @@
+"""ChunkIndex on Qdrant Edge: Qdrant's own Rust engine, inside this process, on local disk.
+
+The embedded default (no RETRIEVAL_QDRANT_URL). Same points, payload and queries as a
+Qdrant server (`_layout`): ids uuid5(tenant/document#index), a cosine dense vector and a
+BM25 sparse vector with the engine's IDF, tenant/access-group/metadata filters on every
+search, fused with RRF. One shard per collection (the service keeps it in
+`<RETRIEVAL_QDRANT_PATH>/edge/<collection>`); its WAL file lock admits one process, which is
+why the other services reach the index through this one.
+
+Three constraints of the engine shape this adapter (figures: BENCHMARKS.md):
+
+- Its calls are blocking and hold the GIL. Every call goes through one worker thread, so the
+  event loop never runs one and the engine never sees two at once; that also makes each
+  `apply` (version check, upsert, stale-chunk delete) one step no search can interleave with.
+- Filtered HNSW loses most true neighbours once a tenant's visible set exceeds its full-scan
+  threshold (recall@10 0.2-0.4 at 100k), so the dense side is always an exact scan over the
+  filtered set, and the shard is created with `m=0`: no graph is ever built.
+- There is no background optimizer; `optimize()` blocks the process. The service never calls
+  it while serving; `optimize_on_start` compacts segments before the service starts (no
+  graph with m=0: seconds, not minutes), for stores that took many writes and deletes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import qdrant_edge as qe
+
+from contracts import IndexStatus, Operation, chunk_id
+from retrieval_service.adapters._layout import (
+    CANDIDATE_FACTOR,
+    DENSE,
+    PUBLIC_GROUP,
+    QDRANT_RRF_K,
+    SPARSE,
+    chunk_payload,
+    indexed,
+    lexical_text,
+    passage_hit,
+)
+from retrieval_service.core import Fusion
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from contracts import DocumentEmbedded, DocumentIndexed
+    from retrieval_service.adapters.index import PassageHit
+    from retrieval_service.core import Bm25Encoder, SearchQuery, SparseVector
+
+ResultT = TypeVar("ResultT")
+
+#: Exact scoring over the filtered set: recall 1.0, cost linear in the tenant's visible chunks.
+EXACT = qe.SearchParams(exact=True)
+# m=0 builds no HNSW graph: every search is filtered and exact, so a graph would only cost
+# optimize() time (68-350 s at 100k, GIL held) and disk. The thresholds are the engine's own.
+_NO_GRAPH = qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
+# Keyword indexes narrow every filter; `is_tenant` lets optimized segments keep a tenant's
+# points together. chunk_index is a range index, for the delete of chunks past a new end.
+_PAYLOAD_INDEXES: dict[str, qe.PayloadSchemaType | qe.KeywordIndexParams] = {
+    "tenant": qe.KeywordIndexParams(is_tenant=True),
+    "document_id": qe.PayloadSchemaType.Keyword,
+    "access_groups": qe.PayloadSchemaType.Keyword,
+    "chunk_index": qe.PayloadSchemaType.Integer,
+}
+
+
+class IndexUnavailableError(RuntimeError):
+    """The embedded index cannot be opened (held by another process, or incompatible)."""
+
+
+class EdgeChunkIndex:
+    """The hybrid chunk index on an embedded Qdrant Edge shard."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        dimensions: int,
+        lexical: Bm25Encoder,
+        optimize_on_start: bool = False,
+    ) -> None:
+        self._path = path
+        self._dimensions = dimensions
+        self._lexical = lexical
+        self._optimize_on_start = optimize_on_start
+        self._shard: qe.EdgeShard | None = None
+        self._closed = False
+        # One worker: the engine holds the GIL, so more threads add no throughput, and one
+        # queue keeps every apply atomic with respect to searches and other applies.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-index")
+
+    @property
+    def path(self) -> Path:
+        """Directory of the shard."""
+        return self._path
+
+    async def ensure_ready(self) -> None:
+        """Open the shard, or create it with its payload indexes; optionally compact it."""
+        await self._run(self._open)
+
+    async def apply(self, event: DocumentEmbedded) -> DocumentIndexed:
+        """Replace a document's chunks by this version's, or delete them."""
+        return await self._run(self._apply, event)
+
+    async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
+        """Dense (exact) and BM25 candidates under the tenant/group/metadata filter, fused."""
+        return await self._run(self._search, query, dense)
+
+    async def is_ready(self) -> bool:
+        """The shard is open.
+
+        Not a call through the worker: an in-process engine answers while it is open, and a
+        probe queued behind a burst of writes would time out and take a working index out
+        of rotation.
+        """
+        return self._shard is not None
+
+    async def close(self) -> None:
+        """Flush and close the shard (after the calls already queued), then the worker."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._run(self._close)
+        finally:
+            self._worker.shutdown(wait=True)
+
+    async def optimize(self) -> bool:
+        """Compact segments now: blocks every other index call and the GIL while it runs."""
+        return await self._run(lambda: self._open_shard().optimize())
+
+    async def _run(self, fn: Callable[..., ResultT], *args: Any) -> ResultT:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(fn, *args))
+
+    # Everything below runs on the worker thread only.
+
+    def _open(self) -> None:
+        if self._shard is not None:
+            return
+        config = qe.EdgeConfig(
+            vectors={
+                DENSE: qe.EdgeVectorParams(size=self._dimensions, distance=qe.Distance.Cosine)
+            },
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            hnsw_config=_NO_GRAPH,
+        )
+        try:
+            if self._path.is_dir() and any(self._path.iterdir()):
+                # The config is checked against the stored segments: a store of another
+                # vector size fails here, at startup, not at the first write.
+                shard = qe.EdgeShard.load(str(self._path), config)
+            else:
+                shard = qe.EdgeShard.create(str(self._path), config)
+        except Exception as error:  # the engine raises bare Exception for everything
+            message = f"cannot open the index at {self._path}: {error}"
+            if "WouldBlock" in str(error):  # the WAL's file lock
+                message += " (another process, or another index object, holds it)"
+            raise IndexUnavailableError(message) from error
+        existing = shard.info().payload_schema
+        for field, schema in _PAYLOAD_INDEXES.items():
+            if field not in existing:
+                shard.update(qe.UpdateOperation.create_field_index(field, schema))
+        if self._optimize_on_start:
+            shard.optimize()
+        self._shard = shard
+
+    def _close(self) -> None:
+        if self._shard is None:
+            return
+        shard, self._shard = self._shard, None
+        shard.flush()
+        shard.close()
+
+    def _open_shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise IndexUnavailableError("the index is not open: call ensure_ready() first")
+        return self._shard
+
+    def _apply(self, event: DocumentEmbedded) -> DocumentIndexed:
+        shard = self._open_shard()
+        document = _document_filter(event.tenant, event.document_id)
+        records, _ = shard.scroll(
+            qe.ScrollRequest(limit=1, filter=document, with_payload=["version"])
+        )
+        current = int(records[0].payload["version"]) if records and records[0].payload else None
+        if current is not None and event.version < current:
+            count = shard.count(qe.CountRequest(exact=True, filter=document))
+            return indexed(event, IndexStatus.STALE_IGNORED, count)
+        if event.operation is Operation.DELETE:
+            shard.update(qe.UpdateOperation.delete_points_by_filter(document))
+            return indexed(event, IndexStatus.DELETED, 0)
+        points = [self._point(event, i) for i in range(len(event.chunks))]
+        shard.update(qe.UpdateOperation.upsert_points(points))
+        # Chunks past the new end belong to a longer earlier version.
+        stale = _document_filter(
+            event.tenant,
+            event.document_id,
+            qe.FieldCondition("chunk_index", range=qe.RangeFloat(gte=len(points))),
+        )
+        shard.update(qe.UpdateOperation.delete_points_by_filter(stale))
+        return indexed(event, IndexStatus.INDEXED, len(points))
+
+    def _point(self, event: DocumentEmbedded, i: int) -> qe.Point:
+        chunk = event.chunks[i]
+        sparse = self._lexical.encode_document(lexical_text(event, chunk))
+        return qe.Point(
+            chunk_id(event.tenant, event.document_id, chunk.index),
+            {DENSE: chunk.vector(), SPARSE: qe.SparseVector(sparse.indices, sparse.values)},
+            chunk_payload(event, chunk),
+        )
+
+    def _search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
+        shard = self._open_shard()
+        where = _search_filter(query)
+        sparse = self._lexical.encode_query(query.text)
+        if query.fusion is Fusion.SPARSE_ONLY:
+            if not sparse.indices:
+                return []  # only stopwords: nothing for BM25 to match
+            request = qe.QueryRequest(
+                query=_sparse_query(sparse), filter=where, limit=query.top_k, with_payload=True
+            )
+        elif query.fusion is Fusion.DENSE_ONLY or not sparse.indices:
+            request = qe.QueryRequest(
+                query=qe.Query.Nearest(dense, using=DENSE),
+                filter=where,
+                params=EXACT,
+                limit=query.top_k,
+                with_payload=True,
+            )
+        else:
+            candidates = query.top_k * CANDIDATE_FACTOR
+            request = qe.QueryRequest(
+                prefetches=[
+                    qe.Prefetch(
+                        query=qe.Query.Nearest(dense, using=DENSE),
+                        filter=where,
+                        params=EXACT,
+                        limit=candidates,
+                    ),
+                    qe.Prefetch(query=_sparse_query(sparse), filter=where, limit=candidates),
+                ],
+                # Both prefetches are filtered already; filtering the fused list again
+                # would only repeat the work.
+                query=qe.Fusion.Rrf(k=QDRANT_RRF_K),
+                limit=query.top_k,
+                with_payload=True,
+            )
+        return [passage_hit(p.id, p.score, p.payload) for p in shard.query(request)]
+
+
+def _sparse_query(sparse: SparseVector) -> qe.Query:
+    return qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE)
+
+
+def _document_filter(tenant: str, document_id: str, *more: qe.FieldCondition) -> qe.Filter:
+    return qe.Filter(
+        must=[
+            qe.FieldCondition("tenant", match=qe.MatchValue(tenant)),
+            qe.FieldCondition("document_id", match=qe.MatchValue(document_id)),
+            *more,
+        ]
+    )
+
+
+def _search_filter(query: SearchQuery) -> qe.Filter:
+    must = [
+        qe.FieldCondition("tenant", match=qe.MatchValue(query.tenant)),
+        qe.FieldCondition("access_groups", match=qe.MatchAny([PUBLIC_GROUP, *query.groups])),
+    ]
+    must.extend(
+        qe.FieldCondition(f"metadata.{key}", match=qe.MatchValue(value))
+        for key, value in sorted(query.filters.items())
+    )
+    return qe.Filter(must=must)
