@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opensearchpy import AsyncOpenSearch
@@ -16,6 +17,7 @@ from platform_service import ServiceParts
 from retrieval_service import SERVICE_NAME
 from retrieval_service.adapters import (
     ChunkIndex,
+    EdgeChunkIndex,
     GrpcQueryEmbedder,
     OpenSearchLexicalIndex,
     QdrantChunkIndex,
@@ -72,19 +74,27 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
 
 
 def _build_index(settings: Settings) -> ChunkIndex:
-    """Qdrant alone (dense + BM25 sparse), or Qdrant for vectors and OpenSearch for BM25."""
-    client = (
-        AsyncQdrantClient(url=settings.qdrant_url)
-        if settings.qdrant_url
-        else AsyncQdrantClient(path=settings.qdrant_path)
-    )
-    qdrant = QdrantChunkIndex(
-        client,
-        collection=settings.collection,
-        dimensions=settings.dimensions,
-        lexical=Bm25Encoder(avg_len=settings.bm25_avg_len),
-        payload_indexes=bool(settings.qdrant_url),
-    )
+    """The vector side on a Qdrant server (URL) or embedded (Qdrant Edge, on disk).
+
+    With the lexical side in the same points (default) or in OpenSearch.
+    """
+    lexical_encoder = Bm25Encoder(avg_len=settings.bm25_avg_len)
+    qdrant: ChunkIndex
+    if settings.qdrant_url:
+        qdrant = QdrantChunkIndex(
+            AsyncQdrantClient(url=settings.qdrant_url),
+            collection=settings.collection,
+            dimensions=settings.dimensions,
+            lexical=lexical_encoder,
+        )
+    else:
+        # The validator guarantees a path when there is no URL.
+        qdrant = EdgeChunkIndex(
+            Path(str(settings.qdrant_path)) / "edge" / settings.collection,
+            dimensions=settings.dimensions,
+            lexical=lexical_encoder,
+            optimize_on_start=settings.edge_optimize_on_start,
+        )
     if settings.lexical_backend == "qdrant":
         return qdrant
     lexical = OpenSearchLexicalIndex(

@@ -19,8 +19,19 @@ class Settings(ServiceSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     consumer_group: str = Field("retrieval", description="Kafka consumer group.")
     embedding_addr: str = Field(..., description="host:port of the embedding service.")
-    qdrant_url: str | None = Field(None, description="Qdrant server URL; wins over path.")
-    qdrant_path: str | None = Field(None, description="Local Qdrant store (one process only).")
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL; wins over path (compose, k8s)."
+    )
+    qdrant_path: str | None = Field(
+        None,
+        description="Directory of the embedded index (Qdrant Edge; one process only), "
+        "used when no URL is set: a shard per collection in <path>/edge/<collection>.",
+    )
+    edge_optimize_on_start: bool = Field(
+        False,
+        description="Compact the embedded index's segments before serving (blocks startup: "
+        "about 3 s per 100k chunks); never done while serving.",
+    )
     collection: str = Field("chunks", description="Qdrant collection of chunks.")
     lexical_backend: Literal["qdrant", "opensearch"] = Field(
         "qdrant", description="Where BM25 runs: Qdrant sparse vectors, or OpenSearch."
@@ -38,7 +49,9 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _one_store(self) -> Settings:
         if not self.qdrant_url and not self.qdrant_path:
-            raise ValueError("set RETRIEVAL_QDRANT_URL (a server) or RETRIEVAL_QDRANT_PATH (local)")
+            raise ValueError(
+                "set RETRIEVAL_QDRANT_URL (a server) or RETRIEVAL_QDRANT_PATH (embedded index)"
+            )
         if self.lexical_backend == "opensearch" and not self.opensearch_url:
             raise ValueError("RETRIEVAL_LEXICAL_BACKEND=opensearch needs RETRIEVAL_OPENSEARCH_URL")
         return self
