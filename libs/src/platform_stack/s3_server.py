@@ -101,11 +101,11 @@ class ObjectStore:
                 _check_write_preconditions(current, if_match=if_match, if_none_match=if_none_match)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, path)
-                if self.fsync:
-                    _fsync_dir(path.parent)
                 etag = _etag_of(path)
         finally:
             tmp.unlink(missing_ok=True)
+        if self.fsync:  # the rename too is on disk before the PUT is answered
+            _fsync_dir(path.parent)
         assert etag is not None
         return etag
 
@@ -212,7 +212,10 @@ def _check_write_preconditions(
 
 
 def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:  # emptied and removed by a delete meanwhile
+        return
     try:
         os.fsync(fd)
     finally:
