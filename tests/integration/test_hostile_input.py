@@ -200,10 +200,9 @@ def test_a_consumer_waiting_out_an_outage_is_not_serving_and_says_why(
     stack.stop_component("triton")
     try:
         run(push_documents(stack.config.kafka_bootstrap, [make_document("outage", GOOD)]))
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and grpc_serving(embedding, consumer):
-            time.sleep(0.5)
-        assert not grpc_serving(embedding, consumer), "consumer still SERVING in an outage"
+        assert _eventually(lambda: not grpc_serving(embedding, consumer), timeout_s=90), (
+            "consumer still SERVING in an outage"
+        )
         warnings = [
             json.loads(line)
             for line in read_log("embedding").splitlines()
@@ -216,12 +215,22 @@ def test_a_consumer_waiting_out_an_outage_is_not_serving_and_says_why(
         stack.start_component("triton", timeout_s=180)
     # Nothing was dead-lettered for an outage: the document is indexed once Triton is back.
     run(wait_for_indexed(stack.config.kafka_bootstrap, {(tenant, "outage", 0)}, timeout_s=180))
-    assert grpc_serving(embedding, consumer)
+    # Health is refreshed every second: the consumer reports SERVING at the next probe.
+    assert _eventually(lambda: grpc_serving(embedding, consumer), timeout_s=30), (
+        "consumer NOT_SERVING after the outage ended"
+    )
     for service in ("embedding", "retrieval", "generation"):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not grpc_serving(stack.config.address(service)):
-            time.sleep(0.5)
-        assert grpc_serving(stack.config.address(service)), service
+        address = stack.config.address(service)
+        assert _eventually(lambda a=address: grpc_serving(a), timeout_s=60), service
+
+
+def _eventually(check, *, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 async def _dead_letters_with(bootstrap: str, topic: str, values: set[bytes]) -> dict[bytes, dict]:
