@@ -38,6 +38,11 @@ MAX_METADATA_ENTRIES = 64
 MAX_METADATA_VALUE_CHARS = 1000
 #: Versions are signed 64-bit integers on every platform a producer may use (Java's long).
 MAX_VERSION = 2**63 - 1
+#: Base64 of a binary body (PDF, DOCX): about 4.5 MB of file, so that the message with its
+#: other fields fits the 8 MiB topics. Larger files belong in an object store (roadmap).
+MAX_CONTENT_B64_CHARS = 6_000_000
+#: Standard base64 (RFC 4648, section 4) with its padding and no line breaks.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _NON_BLANK = re.compile(r"\S")
 
 
@@ -69,6 +74,20 @@ class MediaType(StrEnum):
     PLAIN = "text/plain"
     MARKDOWN = "text/markdown"
     HTML = "text/html"
+    #: A JSON object, or an array of objects (records); each record becomes a section.
+    JSON = "application/json"
+    #: Comma-separated records with a header row; each row becomes a section.
+    CSV = "text/csv"
+    PDF = "application/pdf"
+    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    @property
+    def is_binary(self) -> bool:
+        """Whether the body can only arrive as base64 `content`, never as `text`."""
+        return self in _BINARY_MEDIA_TYPES
+
+
+_BINARY_MEDIA_TYPES = frozenset({MediaType.PDF, MediaType.DOCX})
 
 
 class _Event(BaseModel):
@@ -92,14 +111,30 @@ def _document_schema_extra(schema: dict[str, object]) -> None:
             "access_groups": [],
         }
     ]
-    # An upsert (the default operation) needs a text with something other than whitespace.
-    schema["if"] = {
-        "anyOf": [
-            {"not": {"required": ["operation"]}},
-            {"properties": {"operation": {"const": "upsert"}}},
-        ]
+    has_text = {"required": ["text"], "properties": {"text": {"pattern": _NON_BLANK.pattern}}}
+    any_text = {"required": ["text"], "properties": {"text": {"minLength": 1}}}
+    has_content = {"required": ["content"], "properties": {"content": {"minLength": 1}}}
+    binary = {
+        "required": ["media_type"],
+        "properties": {"media_type": {"enum": sorted(m.value for m in _BINARY_MEDIA_TYPES)}},
     }
-    schema["then"] = {"required": ["text"], "properties": {"text": {"pattern": _NON_BLANK.pattern}}}
+    schema["allOf"] = [
+        # An upsert (the default operation) needs a body: a text with something other than
+        # whitespace, or base64 content.
+        {
+            "if": {
+                "anyOf": [
+                    {"not": {"required": ["operation"]}},
+                    {"properties": {"operation": {"const": "upsert"}}},
+                ]
+            },
+            "then": {"anyOf": [has_text, has_content]},
+        },
+        # One body, never two that could disagree.
+        {"not": {"allOf": [any_text, has_content]}},
+        # A binary format cannot travel as text.
+        {"if": binary, "then": {"not": any_text}},
+    ]
 
 
 def _metadata_schema(schema: dict[str, object]) -> None:
@@ -127,9 +162,22 @@ class DocumentSubmitted(_Event):
     )
     title: str = Field("", max_length=1000, description="Title shown in citations.")
     source: str = Field("", max_length=2000, description="URL or path of the original.")
-    media_type: MediaType = Field(MediaType.PLAIN, description="How to parse `text`.")
+    media_type: MediaType = Field(
+        MediaType.PLAIN, description="Format of the body, in `text` or `content`."
+    )
     text: str = Field(
-        "", max_length=MAX_DOCUMENT_CHARS, description="The body; required for upsert."
+        "",
+        max_length=MAX_DOCUMENT_CHARS,
+        description="The body as text; an upsert needs `text` or `content`, not both.",
+    )
+    content: str = Field(
+        "",
+        max_length=MAX_CONTENT_B64_CHARS,
+        pattern=BASE64_PATTERN,
+        description="The body as base64 bytes (standard alphabet, padded, no line breaks); "
+        "required for binary formats (PDF, DOCX), allowed for any. Its text is bounded "
+        "like `text`.",
+        json_schema_extra={"contentEncoding": "base64"},
     )
     metadata: dict[
         MetadataKey, Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_CHARS)]
@@ -147,10 +195,22 @@ class DocumentSubmitted(_Event):
     )
 
     @model_validator(mode="after")
-    def _upsert_needs_text(self) -> DocumentSubmitted:
-        if self.operation is Operation.UPSERT and not _NON_BLANK.search(self.text):
-            raise ValueError("an upsert needs a non-empty `text`")
+    def _one_body(self) -> DocumentSubmitted:
+        if self.text and self.content:
+            raise ValueError("send the body in `text` or in `content`, not both")
+        if self.media_type.is_binary and self.text:
+            raise ValueError(f"{self.media_type.value} is binary: send it as base64 `content`")
+        if (
+            self.operation is Operation.UPSERT
+            and not self.content
+            and not _NON_BLANK.search(self.text)
+        ):
+            raise ValueError("an upsert needs a non-empty `text` or `content`")
         return self
+
+    def body(self) -> bytes | str:
+        """The body to parse: decoded `content` when sent, else `text`."""
+        return base64.b64decode(self.content) if self.content else self.text
 
 
 class Chunk(BaseModel):
@@ -160,9 +220,17 @@ class Chunk(BaseModel):
 
     index: int = Field(ge=0, description="Position of the chunk in the document.")
     text: str = Field(description="The chunk's text, as embedded and shown.")
-    start: int = Field(ge=0, description="Offset of the first character in the parsed text.")
-    end: int = Field(ge=0, description="Offset after the last character.")
+    start: int = Field(
+        ge=0,
+        description="Offset of the chunk's first character in the document's text: the "
+        "submitted text for text formats, the page's extracted text for PDF, the "
+        "extracted text for DOCX.",
+    )
+    end: int = Field(ge=0, description="Offset after the chunk's last character, same text.")
     heading: str = Field("", description="Heading path above the chunk, e.g. 'Policy > Limits'.")
+    page: int | None = Field(
+        None, ge=1, description="1-based page of a paged format (PDF); null otherwise."
+    )
 
 
 class _DocumentEvent(_Event):
@@ -194,12 +262,23 @@ class EmbeddedChunk(Chunk):
     vector_b64: str = Field(
         description="Little-endian float32 vector, base64: a quarter the size of a JSON list."
     )
+    content_hash: str = Field(
+        "",
+        description="sha256 of the engine and the exact text it embedded: equal hashes have "
+        "equal vectors, so an unchanged chunk is never embedded again.",
+    )
 
     @classmethod
-    def from_chunk(cls, chunk: Chunk, vector: np.ndarray) -> EmbeddedChunk:
+    def from_chunk(
+        cls, chunk: Chunk, vector: np.ndarray, *, content_hash: str = ""
+    ) -> EmbeddedChunk:
         """Attach a vector to a chunk."""
         raw = np.asarray(vector, dtype="<f4").tobytes()
-        return cls(**chunk.model_dump(), vector_b64=base64.b64encode(raw).decode("ascii"))
+        return cls(
+            **chunk.model_dump(),
+            vector_b64=base64.b64encode(raw).decode("ascii"),
+            content_hash=content_hash,
+        )
 
     def vector(self) -> list[float]:
         """Decode the vector."""
@@ -211,6 +290,9 @@ class DocumentEmbedded(_DocumentEvent):
 
     model: str = Field("", description="Embedding engine that produced the vectors.")
     chunks: list[EmbeddedChunk] = Field(default_factory=list, description="Chunks in order.")
+    reused_chunks: int = Field(
+        0, ge=0, description="Chunks whose vector came from the index, not from the engine."
+    )
 
 
 class IndexStatus(StrEnum):
@@ -230,6 +312,12 @@ class DocumentIndexed(_Event):
     version: int = Field(ge=0, le=MAX_VERSION, description="Version the message carried.")
     status: IndexStatus = Field(description="What happened.")
     chunk_count: int = Field(ge=0, description="Chunks now searchable for this document.")
+    reused_chunks: int = Field(
+        0,
+        ge=0,
+        description="Of `chunk_count`, chunks unchanged since an indexed version: their vectors "
+        "were reused, not recomputed.",
+    )
     indexed_at: datetime = Field(default_factory=utc_now, description="When it happened.")
 
 

@@ -10,6 +10,11 @@ from typing import Final
 
 #: Documents pushed by outside producers (JSON, key = document id).
 DOCUMENTS_SUBMITTED: Final = "documents.submitted.v1"
+#: Bulk loads (`genai ingest`, re-indexing jobs): the same payload as DOCUMENTS_SUBMITTED,
+#: admitted below it, so a backfill never holds up a live document.
+DOCUMENTS_BACKFILL: Final = "documents.backfill.v1"
+#: Messages of DOCUMENTS_BACKFILL that failed, unchanged, with the reason in headers.
+DOCUMENTS_BACKFILL_DEAD_LETTER: Final = "documents.backfill.deadletter.v1"
 #: Messages of DOCUMENTS_SUBMITTED that failed validation, unchanged, with the reason in headers.
 DOCUMENTS_SUBMITTED_DEAD_LETTER: Final = "documents.submitted.deadletter.v1"
 #: A document split into chunks (ingestion -> embedding).
@@ -30,6 +35,8 @@ NOTIFICATIONS: Final = "notifications.events.v1"
 ALL_TOPICS: Final = (
     DOCUMENTS_SUBMITTED,
     DOCUMENTS_SUBMITTED_DEAD_LETTER,
+    DOCUMENTS_BACKFILL,
+    DOCUMENTS_BACKFILL_DEAD_LETTER,
     DOCUMENTS_CHUNKED,
     DOCUMENTS_CHUNKED_DEAD_LETTER,
     DOCUMENTS_EMBEDDED,

@@ -17,7 +17,7 @@ class Principal(_message.Message):
     def __init__(self, tenant: _Optional[str] = ..., user_id: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Passage(_message.Message):
-    __slots__ = ("chunk_id", "document_id", "title", "source", "text", "chunk_index", "score", "document_version", "metadata", "heading")
+    __slots__ = ("chunk_id", "document_id", "title", "source", "text", "chunk_index", "score", "document_version", "metadata", "heading", "page", "start", "end")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,9 @@ class Passage(_message.Message):
     DOCUMENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     HEADING_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     document_id: str
     title: str
@@ -45,23 +48,34 @@ class Passage(_message.Message):
     document_version: int
     metadata: _containers.ScalarMap[str, str]
     heading: str
-    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., chunk_index: _Optional[int] = ..., score: _Optional[float] = ..., document_version: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., heading: _Optional[str] = ...) -> None: ...
+    page: int
+    start: int
+    end: int
+    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., chunk_index: _Optional[int] = ..., score: _Optional[float] = ..., document_version: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class Citation(_message.Message):
-    __slots__ = ("marker", "chunk_id", "document_id", "title", "source", "snippet")
+    __slots__ = ("marker", "chunk_id", "document_id", "title", "source", "snippet", "heading", "page", "start", "end")
     MARKER_FIELD_NUMBER: _ClassVar[int]
     CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    HEADING_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     marker: int
     chunk_id: str
     document_id: str
     title: str
     source: str
     snippet: str
-    def __init__(self, marker: _Optional[int] = ..., chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., snippet: _Optional[str] = ...) -> None: ...
+    heading: str
+    page: int
+    start: int
+    end: int
+    def __init__(self, marker: _Optional[int] = ..., chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., snippet: _Optional[str] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens", "cost_usd", "model")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from genai.v1 import common_pb2 as genai_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/ingestion.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\"\xea\x01\n\x08\x44ocument\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x12\n\nmedia_type\x18\x05 \x01(\t\x12\x32\n\x08metadata\x18\x06 \x03(\x0b\x32 .genai.v1.Document.MetadataEntry\x12\x15\n\raccess_groups\x18\x07 \x03(\t\x12\x0f\n\x07version\x18\x08 \x01(\x03\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01J\x04\x08\t\x10\x10\"e\n\x15SubmitDocumentRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12$\n\x08\x64ocument\x18\x02 \x01(\x0b\x32\x12.genai.v1.Document\"e\n\x15\x44\x65leteDocumentRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"_\n\x16SubmitDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\r\n\x05topic\x18\x02 \x01(\t\x12\x11\n\tpartition\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x32\xb5\x01\n\tIngestion\x12S\n\x0eSubmitDocument\x12\x1f.genai.v1.SubmitDocumentRequest\x1a .genai.v1.SubmitDocumentResponse\x12S\n\x0e\x44\x65leteDocument\x12\x1f.genai.v1.DeleteDocumentRequest\x1a .genai.v1.SubmitDocumentResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/ingestion.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\"\xfb\x01\n\x08\x44ocument\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x12\n\nmedia_type\x18\x05 \x01(\t\x12\x32\n\x08metadata\x18\x06 \x03(\x0b\x32 .genai.v1.Document.MetadataEntry\x12\x15\n\raccess_groups\x18\x07 \x03(\t\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12\x0f\n\x07\x63ontent\x18\t \x01(\x0c\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01J\x04\x08\n\x10\x10\"e\n\x15SubmitDocumentRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12$\n\x08\x64ocument\x18\x02 \x01(\x0b\x32\x12.genai.v1.Document\"e\n\x15\x44\x65leteDocumentRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"_\n\x16SubmitDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\r\n\x05topic\x18\x02 \x01(\t\x12\x11\n\tpartition\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x32\xb5\x01\n\tIngestion\x12S\n\x0eSubmitDocument\x12\x1f.genai.v1.SubmitDocumentRequest\x1a .genai.v1.SubmitDocumentResponse\x12S\n\x0e\x44\x65leteDocument\x12\x1f.genai.v1.DeleteDocumentRequest\x1a .genai.v1.SubmitDocumentResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,15 +36,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DOCUMENT_METADATAENTRY']._loaded_options = None
   _globals['_DOCUMENT_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_DOCUMENT']._serialized_start=62
-  _globals['_DOCUMENT']._serialized_end=296
-  _globals['_DOCUMENT_METADATAENTRY']._serialized_start=243
-  _globals['_DOCUMENT_METADATAENTRY']._serialized_end=290
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=298
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=399
-  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=401
-  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=502
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=504
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=599
-  _globals['_INGESTION']._serialized_start=602
-  _globals['_INGESTION']._serialized_end=783
+  _globals['_DOCUMENT']._serialized_end=313
+  _globals['_DOCUMENT_METADATAENTRY']._serialized_start=260
+  _globals['_DOCUMENT_METADATAENTRY']._serialized_end=307
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=315
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=416
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=418
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=519
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=521
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=616
+  _globals['_INGESTION']._serialized_start=619
+  _globals['_INGESTION']._serialized_end=800
 # @@protoc_insertion_point(module_scope)

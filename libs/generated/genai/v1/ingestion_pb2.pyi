@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Document(_message.Message):
-    __slots__ = ("id", "title", "source", "text", "media_type", "metadata", "access_groups", "version")
+    __slots__ = ("id", "title", "source", "text", "media_type", "metadata", "access_groups", "version", "content")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,7 @@ class Document(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     ACCESS_GROUPS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     title: str
     source: str
@@ -32,7 +33,8 @@ class Document(_message.Message):
     metadata: _containers.ScalarMap[str, str]
     access_groups: _containers.RepeatedScalarFieldContainer[str]
     version: int
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., access_groups: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ...) -> None: ...
+    content: bytes
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., access_groups: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., content: _Optional[bytes] = ...) -> None: ...
 
 class SubmitDocumentRequest(_message.Message):
     __slots__ = ("principal", "document")
