@@ -187,6 +187,7 @@ class Stack:
                 "REDIS_URL": cfg.redis_url,
                 f"{name.upper()}_GRPC_PORT": str(cfg.ports[name]),
                 "EMBEDDING_TRITON_URL": cfg.address("triton"),
+                "EMBEDDING_RETRIEVAL_ADDR": cfg.address("retrieval"),
                 "RETRIEVAL_EMBEDDING_ADDR": cfg.address("embedding"),
                 "RETRIEVAL_QDRANT_PATH": str(cfg.qdrant_path),
                 "GENERATION_RETRIEVAL_ADDR": cfg.address("retrieval"),

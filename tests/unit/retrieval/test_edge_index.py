@@ -55,7 +55,9 @@ def _event(
     vectors = VECTORS[: len(texts)] if vectors is None else vectors
     chunks = [
         EmbeddedChunk.from_chunk(
-            Chunk(index=i, text=t, start=0, end=len(t), heading=f"Section {i}"), v
+            Chunk(index=i, text=t, start=0, end=len(t), heading=f"Section {i}", page=i + 1),
+            v,
+            content_hash=f"{i:064x}",
         )
         for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
     ]
@@ -109,6 +111,27 @@ def test_applied_chunks_are_found_by_every_fusion_method(tmp_path) -> None:
         )
         assert hit.text == TEXTS[0] and hit.source == "https://intranet/travel"
         assert hit.metadata == {"dept": "hr"}
+        await index.close()
+
+    asyncio.run(scenario())
+
+
+def test_stored_vectors_are_found_by_content_hash_within_the_tenant_only(tmp_path) -> None:
+    async def scenario() -> None:
+        index = _index(tmp_path / "shard")
+        await index.ensure_ready()
+        await index.apply(_event("travel", TEXTS))
+        await index.apply(_event("copy", TEXTS[:2], tenant="other", vectors=-VECTORS[:2]))
+        wanted = [f"{i:064x}" for i in (0, 2, 9)]
+        found = await index.stored_vectors("acme", wanted)
+        assert set(found) == {wanted[0], wanted[1]}
+        assert np.allclose(found[wanted[0]], VECTORS[0], atol=1e-6)
+        other = await index.stored_vectors("other", wanted)
+        assert set(other) == {wanted[0]} and np.allclose(other[wanted[0]], -VECTORS[0], atol=1e-6)
+        assert await index.stored_vectors("nobody", wanted) == {}
+        # Search results say where each passage is.
+        hit = (await index.search(_query("London hotel", top_k=1), VECTORS[0].tolist()))[0]
+        assert (hit.page, hit.start, hit.end) == (1, 0, len(TEXTS[0]))
         await index.close()
 
     asyncio.run(scenario())
@@ -252,7 +275,13 @@ def test_the_index_survives_close_and_reopen_with_its_payload_indexes(tmp_path) 
     shard = qe.EdgeShard.load(str(path))
     try:
         schema = shard.info().payload_schema
-        assert set(schema) == {"tenant", "document_id", "access_groups", "chunk_index"}
+        assert set(schema) == {
+                "tenant",
+                "document_id",
+                "access_groups",
+                "chunk_index",
+                "content_hash",
+            }
         assert schema["tenant"].params.is_tenant is True
         assert schema["chunk_index"].data_type is qe.PayloadSchemaType.Integer
     finally:

@@ -45,3 +45,25 @@ class RetrieveResponse(_message.Message):
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
     def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ...) -> None: ...
+
+class LookupVectorsRequest(_message.Message):
+    __slots__ = ("tenant", "content_hashes")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASHES_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    content_hashes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tenant: _Optional[str] = ..., content_hashes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StoredVector(_message.Message):
+    __slots__ = ("content_hash", "vector")
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    content_hash: str
+    vector: bytes
+    def __init__(self, content_hash: _Optional[str] = ..., vector: _Optional[bytes] = ...) -> None: ...
+
+class LookupVectorsResponse(_message.Message):
+    __slots__ = ("vectors",)
+    VECTORS_FIELD_NUMBER: _ClassVar[int]
+    vectors: _containers.RepeatedCompositeFieldContainer[StoredVector]
+    def __init__(self, vectors: _Optional[_Iterable[_Union[StoredVector, _Mapping]]] = ...) -> None: ...

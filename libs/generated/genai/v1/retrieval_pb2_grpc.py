@@ -40,6 +40,11 @@ class RetrievalStub:
                 request_serializer=genai_dot_v1_dot_retrieval__pb2.RetrieveRequest.SerializeToString,
                 response_deserializer=genai_dot_v1_dot_retrieval__pb2.RetrieveResponse.FromString,
                 _registered_method=True)
+        self.LookupVectors = channel.unary_unary(
+                '/genai.v1.Retrieval/LookupVectors',
+                request_serializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsRequest.SerializeToString,
+                response_deserializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsResponse.FromString,
+                _registered_method=True)
 
 
 class RetrievalServicer:
@@ -52,6 +57,14 @@ class RetrievalServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LookupVectors(self, request, context):
+        """Vectors already in the index for texts with these content hashes, within one tenant:
+        the embedding service re-uses them instead of embedding unchanged chunks again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RetrievalServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -59,6 +72,11 @@ def add_RetrievalServicer_to_server(servicer, server):
                     servicer.Retrieve,
                     request_deserializer=genai_dot_v1_dot_retrieval__pb2.RetrieveRequest.FromString,
                     response_serializer=genai_dot_v1_dot_retrieval__pb2.RetrieveResponse.SerializeToString,
+            ),
+            'LookupVectors': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupVectors,
+                    request_deserializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsRequest.FromString,
+                    response_serializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +107,33 @@ class Retrieval:
             '/genai.v1.Retrieval/Retrieve',
             genai_dot_v1_dot_retrieval__pb2.RetrieveRequest.SerializeToString,
             genai_dot_v1_dot_retrieval__pb2.RetrieveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupVectors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/genai.v1.Retrieval/LookupVectors',
+            genai_dot_v1_dot_retrieval__pb2.LookupVectorsRequest.SerializeToString,
+            genai_dot_v1_dot_retrieval__pb2.LookupVectorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

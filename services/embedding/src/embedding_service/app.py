@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from contracts import topics
 from contracts.rpc import embedding_pb2, embedding_pb2_grpc
 from embedding_service import SERVICE_NAME
-from embedding_service.adapters import TritonEncoder
+from embedding_service.adapters import NoStoredVectors, RetrievalStoredVectors, TritonEncoder
 from embedding_service.handlers import build_router
 from embedding_service.rpc import EmbeddingServicer
 from platform_grpc import ServiceRegistration
@@ -33,11 +33,17 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             max_batch=settings.max_batch,
         )
     )
+    stored = (
+        RetrievalStoredVectors(settings.retrieval_addr, timeout_s=settings.lookup_timeout_s)
+        if settings.retrieval_addr
+        else NoStoredVectors()
+    )
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
     broker.include_router(
         build_router(
             broker=broker,
             encoder=encoder,
+            stored=stored,
             group_id=settings.consumer_group,
             model_label=settings.model_label,
             max_documents=settings.batch_max_documents,
@@ -69,4 +75,5 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             ),
         )
     finally:
+        await stored.close()
         await encoder.close()

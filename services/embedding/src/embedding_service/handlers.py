@@ -14,7 +14,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 
 from contracts import DocumentChunked, DocumentEmbedded, EmbeddedChunk, topics
-from embedding_service.core import passage_text
+from embedding_service.core import content_hash, passage_text
 from platform_grpc import DependencyUnavailable, InvalidArgument
 from platform_kafka import (
     PoisonMessage,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from aiokafka import ConsumerRecord
     from faststream.kafka import KafkaBroker
 
-    from embedding_service.adapters import Encoder
+    from embedding_service.adapters import Encoder, StoredVectors
 
 _log = get_logger(__name__)
 #: Texts per encode call: about 2-3 s of engine time on two cores, far inside the timeout.
@@ -47,6 +47,7 @@ def build_router(
     *,
     broker: KafkaBroker,
     encoder: Encoder,
+    stored: StoredVectors,
     group_id: str,
     model_label: str,
     max_documents: int,
@@ -61,7 +62,7 @@ def build_router(
         batch: list[tuple[ConsumerRecord, DocumentChunked]], *, max_attempts: int | None = None
     ) -> PoisonMessage | None:
         return await attempt_until_settled(
-            lambda: _embed_and_publish(broker, encoder, batch, model_label),
+            lambda: _embed_and_publish(broker, encoder, stored, batch, model_label),
             policy=supervision.policy,
             progress=progress,
             outages={},
@@ -104,12 +105,13 @@ def build_router(
 async def _embed_and_publish(
     broker: KafkaBroker,
     encoder: Encoder,
+    stored: StoredVectors,
     batch: list[tuple[ConsumerRecord, DocumentChunked]],
     model_label: str,
 ) -> None:
     """Embed a batch's documents in one go and publish each; a redo republishes the same."""
     try:
-        embedded = await _embed(encoder, [event for _, event in batch], model_label)
+        embedded = await _embed(encoder, stored, [event for _, event in batch], model_label)
     except InvalidArgument as exc:
         raise PoisonMessage("engine_rejected_input", str(exc)) from exc
     for (record, event), result in zip(batch, embedded, strict=True):
@@ -126,14 +128,58 @@ async def _embed_and_publish(
                 document_id=event.document_id,
                 version=event.version,
                 chunks=len(result.chunks),
+                reused=result.reused_chunks,
             )
 
 
 async def _embed(
-    encoder: Encoder, events: Sequence[DocumentChunked], model_label: str
+    encoder: Encoder,
+    stored: StoredVectors,
+    events: Sequence[DocumentChunked],
+    model_label: str,
 ) -> list[DocumentEmbedded]:
-    """Embed every chunk of every event in one call; events keep their order."""
+    """Vectors for every chunk of every event: stored ones for unchanged texts, the engine's
+    for the rest (in one go for the whole batch); events keep their order."""
     texts = [passage_text(e.title, chunk) for e in events for chunk in e.chunks]
+    hashes = [content_hash(model_label, text) for text in texts]
+    owners = [e.tenant for e in events for _ in e.chunks]
+    known: dict[tuple[str, str], np.ndarray] = {}
+    for tenant in dict.fromkeys(owners):
+        wanted = [h for h, owner in zip(hashes, owners, strict=True) if owner == tenant]
+        found = await stored.lookup(tenant, wanted)
+        known.update(((tenant, h), v) for h, v in found.items())
+    missing = [i for i, key in enumerate(zip(owners, hashes, strict=True)) if key not in known]
+    fresh = await _encode(encoder, [texts[i] for i in missing])
+    vectors: list[np.ndarray | None] = [known.get(key) for key in zip(owners, hashes, strict=True)]
+    for i, vector in zip(missing, fresh, strict=True):
+        vectors[i] = vector
+    results = []
+    cursor = 0
+    for event in events:
+        end = cursor + len(event.chunks)
+        results.append(
+            DocumentEmbedded(
+                **event.model_dump(exclude={"chunks"}),
+                model=model_label,
+                chunks=[
+                    EmbeddedChunk.from_chunk(c, v, content_hash=h)
+                    for c, v, h in zip(
+                        event.chunks, vectors[cursor:end], hashes[cursor:end], strict=True
+                    )
+                ],
+                reused_chunks=sum(
+                    1
+                    for key in zip(owners[cursor:end], hashes[cursor:end], strict=True)
+                    if key in known
+                ),
+            )
+        )
+        cursor = end
+    return results
+
+
+async def _encode(encoder: Encoder, texts: list[str]) -> list[np.ndarray]:
+    """The engine's vectors of `texts`, in slices."""
     vectors: list[np.ndarray] = []
     # Slices bound the work behind one deadline: a batch of large documents can hold
     # thousands of chunks, which sent at once would all wait in Triton's queue and time out.
@@ -144,21 +190,7 @@ async def _embed(
             with attempt:
                 embedded = await encoder.encode(texts_slice)
         vectors.extend(embedded)
-    results = []
-    cursor = 0
-    for event in events:
-        own = vectors[cursor : cursor + len(event.chunks)]
-        cursor += len(event.chunks)
-        results.append(
-            DocumentEmbedded(
-                **event.model_dump(exclude={"chunks"}),
-                model=model_label,
-                chunks=[
-                    EmbeddedChunk.from_chunk(c, v) for c, v in zip(event.chunks, own, strict=True)
-                ],
-            )
-        )
-    return results
+    return vectors
 
 
 async def _dead_letter(broker: KafkaBroker, record: ConsumerRecord, error: PoisonMessage) -> None:

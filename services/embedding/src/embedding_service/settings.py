@@ -29,5 +29,11 @@ class Settings(ServiceSettings):
     batch_wait_ms: int = Field(
         50, ge=0, le=5000, description="How long the consumer waits to fill a batch."
     )
+    retrieval_addr: str = Field(
+        "",
+        description="host:port of retrieval, asked for the stored vectors of unchanged "
+        "chunks; empty: every chunk is embedded.",
+    )
+    lookup_timeout_s: float = Field(5.0, gt=0, description="Deadline of one vector lookup.")
     max_texts_per_call: int = Field(256, ge=1, description="Limit of one Embed RPC.")
     max_text_chars: int = Field(8000, ge=1, description="Limit of one text in an Embed RPC.")

@@ -103,6 +103,10 @@ class Assistant:
                     title=p.title,
                     source=p.source,
                     snippet=answer.snippets.get(answer.cited[n - 1], ""),
+                    heading=p.heading,
+                    page=p.page,
+                    start=p.start,
+                    end=p.end,
                 )
                 for n, p in enumerate(cited, start=1)
             ],

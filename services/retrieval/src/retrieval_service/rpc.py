@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from contracts.events import TENANT_PATTERN
 from contracts.rpc import common_pb2, retrieval_pb2, retrieval_pb2_grpc
-from platform_grpc import validated
+from platform_grpc import InvalidArgument, validated
 from retrieval_service.core import Fusion, SearchQuery
 
 if TYPE_CHECKING:
     import grpc
 
     from retrieval_service.adapters import ChunkIndex, QueryEmbedder
+
+#: Hashes per LookupVectors call: the chunks of a few large documents.
+MAX_LOOKUP_HASHES = 4096
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 _FUSIONS = {
     retrieval_pb2.FUSION_METHOD_UNSPECIFIED: Fusion.RRF,
@@ -69,7 +77,33 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                     document_version=h.version,
                     metadata=h.metadata,
                     heading=h.heading,
+                    page=h.page or 0,
+                    start=h.start,
+                    end=h.end,
                 )
                 for h in hits
+            ]
+        )
+
+    async def LookupVectors(  # noqa: N802 - generated name
+        self, request: retrieval_pb2.LookupVectorsRequest, context: grpc.aio.ServicerContext
+    ) -> retrieval_pb2.LookupVectorsResponse:
+        """Stored vectors of the tenant's unchanged chunks, by content hash."""
+        if not re.fullmatch(TENANT_PATTERN.strip("^$"), request.tenant):
+            raise InvalidArgument.field("tenant", f"must match {TENANT_PATTERN}")
+        hashes = list(dict.fromkeys(request.content_hashes))
+        if len(hashes) > MAX_LOOKUP_HASHES:
+            raise InvalidArgument.field(
+                "content_hashes", f"at most {MAX_LOOKUP_HASHES} per call, got {len(hashes)}"
+            )
+        if not all(_SHA256_HEX.fullmatch(h) for h in hashes):
+            raise InvalidArgument.field("content_hashes", "each must be 64 lowercase hex digits")
+        found = await self._index.stored_vectors(request.tenant, hashes)
+        return retrieval_pb2.LookupVectorsResponse(
+            vectors=[
+                retrieval_pb2.StoredVector(
+                    content_hash=h, vector=np.asarray(v, dtype="<f4").tobytes()
+                )
+                for h, v in found.items()
             ]
         )

@@ -1,7 +1,7 @@
-"""Pure embedding logic: what text of a chunk is embedded."""
+"""Pure embedding logic: what text of a chunk is embedded (shared with ingestion)."""
 
 from __future__ import annotations
 
-from embedding_service.core.passages import passage_text
+from contracts.passages import content_hash, passage_text
 
-__all__ = ("passage_text",)
+__all__ = ("content_hash", "passage_text")

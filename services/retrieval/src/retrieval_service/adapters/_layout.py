@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contracts import DocumentIndexed
+from contracts import DocumentIndexed, IndexStatus
 from retrieval_service.adapters.index import PassageHit
 from retrieval_service.core.fusion import RRF_K
 
 if TYPE_CHECKING:
-    from contracts import DocumentEmbedded, IndexStatus
+    from contracts import DocumentEmbedded
     from contracts.events import EmbeddedChunk
 
 DENSE = "dense"
@@ -25,6 +25,9 @@ PUBLIC_GROUP = "*"
 QDRANT_RRF_K = RRF_K + 1
 # Candidates per side before fusion: RRF needs more than top_k to reorder.
 CANDIDATE_FACTOR = 4
+#: Points read per stored-vector lookup, per hash asked: the same paragraph can stand in
+#: several documents, and any one of its points will do.
+LOOKUP_FACTOR = 2
 
 
 def lexical_text(event: DocumentEmbedded, chunk: EmbeddedChunk) -> str:
@@ -43,6 +46,8 @@ def chunk_payload(event: DocumentEmbedded, chunk: EmbeddedChunk) -> dict[str, An
         "heading": chunk.heading,
         "start": chunk.start,
         "end": chunk.end,
+        "page": chunk.page,
+        "content_hash": chunk.content_hash,
         "title": event.title,
         "source": event.source,
         "metadata": event.metadata,
@@ -64,6 +69,9 @@ def passage_hit(point_id: object, score: float, payload: dict[str, Any] | None) 
         score=float(score),
         version=int(payload.get("version", 0)),
         metadata=dict(payload.get("metadata") or {}),
+        page=payload.get("page"),
+        start=int(payload.get("start", 0)),
+        end=int(payload.get("end", 0)),
     )
 
 
@@ -75,4 +83,5 @@ def indexed(event: DocumentEmbedded, status: IndexStatus, count: int) -> Documen
         version=event.version,
         status=status,
         chunk_count=count,
+        reused_chunks=event.reused_chunks if status is IndexStatus.INDEXED else 0,
     )

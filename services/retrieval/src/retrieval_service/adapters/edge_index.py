@@ -33,6 +33,7 @@ from contracts import IndexStatus, Operation, chunk_id
 from retrieval_service.adapters._layout import (
     CANDIDATE_FACTOR,
     DENSE,
+    LOOKUP_FACTOR,
     PUBLIC_GROUP,
     QDRANT_RRF_K,
     SPARSE,
@@ -44,7 +45,7 @@ from retrieval_service.adapters._layout import (
 from retrieval_service.core import Fusion
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from contracts import DocumentEmbedded, DocumentIndexed
@@ -65,6 +66,7 @@ _PAYLOAD_INDEXES: dict[str, qe.PayloadSchemaType | qe.KeywordIndexParams] = {
     "document_id": qe.PayloadSchemaType.Keyword,
     "access_groups": qe.PayloadSchemaType.Keyword,
     "chunk_index": qe.PayloadSchemaType.Integer,
+    "content_hash": qe.PayloadSchemaType.Keyword,
 }
 
 
@@ -109,6 +111,14 @@ class EdgeChunkIndex:
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
         """Dense (exact) and BM25 candidates under the tenant/group/metadata filter, fused."""
         return await self._run(self._search, query, dense)
+
+    async def stored_vectors(
+        self, tenant: str, content_hashes: Sequence[str]
+    ) -> dict[str, list[float]]:
+        """Vectors of the tenant's points with these content hashes."""
+        if not content_hashes:
+            return {}
+        return await self._run(self._stored_vectors, tenant, list(content_hashes))
 
     async def is_ready(self) -> bool:
         """The shard is open.
@@ -204,6 +214,27 @@ class EdgeChunkIndex:
         )
         shard.update(qe.UpdateOperation.delete_points_by_filter(stale))
         return indexed(event, IndexStatus.INDEXED, len(points))
+
+    def _stored_vectors(self, tenant: str, content_hashes: list[str]) -> dict[str, list[float]]:
+        shard = self._open_shard()
+        where = qe.Filter(
+            must=[
+                qe.FieldCondition("tenant", match=qe.MatchValue(tenant)),
+                qe.FieldCondition("content_hash", match=qe.MatchAny(content_hashes)),
+            ]
+        )
+        records, _ = shard.scroll(
+            qe.ScrollRequest(
+                limit=len(content_hashes) * LOOKUP_FACTOR,
+                filter=where,
+                with_payload=["content_hash"],
+                with_vector=[DENSE],
+            )
+        )
+        found: dict[str, list[float]] = {}
+        for record in records:
+            found.setdefault(record.payload["content_hash"], list(record.vector[DENSE]))
+        return found
 
     def _point(self, event: DocumentEmbedded, i: int) -> qe.Point:
         chunk = event.chunks[i]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from contracts import DocumentEmbedded, DocumentIndexed
     from retrieval_service.core import SearchQuery
 
@@ -24,6 +26,10 @@ class PassageHit:
     score: float
     version: int
     metadata: dict[str, str] = field(default_factory=dict)
+    #: 1-based page of a paged format, else None; [start, end) in the document's text.
+    page: int | None = None
+    start: int = 0
+    end: int = 0
 
 
 class ChunkIndex(Protocol):
@@ -39,6 +45,12 @@ class ChunkIndex(Protocol):
 
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
         """Hybrid search for `query`, whose dense vector is `dense`."""
+        ...
+
+    async def stored_vectors(
+        self, tenant: str, content_hashes: Sequence[str]
+    ) -> dict[str, list[float]]:
+        """Dense vectors the tenant's chunks already hold, by content hash (found ones only)."""
         ...
 
     async def is_ready(self) -> bool:

@@ -16,6 +16,7 @@ from contracts import IndexStatus, Operation, chunk_id
 from retrieval_service.adapters._layout import (
     CANDIDATE_FACTOR,
     DENSE,
+    LOOKUP_FACTOR,
     PUBLIC_GROUP,
     QDRANT_RRF_K,
     SPARSE,
@@ -27,6 +28,8 @@ from retrieval_service.adapters._layout import (
 from retrieval_service.core import Fusion
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from contracts import DocumentEmbedded, DocumentIndexed
     from retrieval_service.adapters.index import PassageHit
     from retrieval_service.core import Bm25Encoder, SearchQuery
@@ -62,7 +65,11 @@ class QdrantChunkIndex:
             },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
         )
-        for name in ("tenant", "document_id", "access_groups") if self._payload_indexes else ():
+        for name in (
+            ("tenant", "document_id", "access_groups", "content_hash")
+            if self._payload_indexes
+            else ()
+        ):
             await self._client.create_payload_index(
                 self._collection, name, models.PayloadSchemaType.KEYWORD
             )
@@ -123,6 +130,33 @@ class QdrantChunkIndex:
                 with_payload=True,
             )
         return [passage_hit(point.id, point.score, point.payload) for point in response.points]
+
+    async def stored_vectors(
+        self, tenant: str, content_hashes: Sequence[str]
+    ) -> dict[str, list[float]]:
+        """Vectors of the tenant's points with these content hashes."""
+        if not content_hashes:
+            return {}
+        points, _ = await self._client.scroll(
+            self._collection,
+            scroll_filter=models.Filter(
+                must=[
+                    models.FieldCondition(key="tenant", match=models.MatchValue(value=tenant)),
+                    models.FieldCondition(
+                        key="content_hash", match=models.MatchAny(any=list(content_hashes))
+                    ),
+                ]
+            ),
+            limit=len(content_hashes) * LOOKUP_FACTOR,
+            with_payload=["content_hash"],
+            with_vectors=[DENSE],
+        )
+        found: dict[str, list[float]] = {}
+        for point in points:
+            vectors = point.vector if isinstance(point.vector, dict) else {}
+            if point.payload and DENSE in vectors:
+                found.setdefault(point.payload["content_hash"], list(vectors[DENSE]))
+        return found
 
     async def is_ready(self) -> bool:
         """The collection answers."""

@@ -10,6 +10,8 @@ from contracts import IndexStatus
 from retrieval_service.core import Fusion, reciprocal_rank_fusion
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from contracts import DocumentEmbedded, DocumentIndexed
     from retrieval_service.adapters.index import ChunkIndex, PassageHit
     from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
@@ -56,6 +58,12 @@ class SplitChunkIndex:
             [dense_hits, lexical_hits], key=lambda h: h.chunk_id, limit=query.top_k
         )
         return [dataclasses.replace(hit, score=score) for hit, score in fused]
+
+    async def stored_vectors(
+        self, tenant: str, content_hashes: Sequence[str]
+    ) -> dict[str, list[float]]:
+        """Vectors live in Qdrant only."""
+        return await self._dense.stored_vectors(tenant, content_hashes)
 
     async def is_ready(self) -> bool:
         """Both stores answer."""
