@@ -1,11 +1,10 @@
-"""Parsing keeps structure; chunks fit the model and cover the text."""
+"""Parsing keeps structure."""
 
 from __future__ import annotations
 
-import itertools
-
 from contracts import DocumentSubmitted, MediaType, Operation
-from ingestion_service.core import ChunkingPolicy, chunk_blocks, parse, to_chunked_event
+from ingestion_service.adapters import ModelTokenizer, packaged_tokenizer_path, sentence_spans
+from ingestion_service.core import Chunker, ChunkingPolicy, parse, to_chunked_event
 
 
 def test_markdown_headings_become_heading_paths() -> None:
@@ -30,33 +29,10 @@ def test_html_drops_scripts_and_keeps_table_rows() -> None:
     ]
 
 
-def test_long_text_is_split_within_the_word_budget_with_overlap() -> None:
-    sentences = " ".join(f"Sentence number {i} talks about topic {i}." for i in range(200))
-    chunks = chunk_blocks(
-        parse(sentences, MediaType.PLAIN), ChunkingPolicy(max_words=50, overlap_words=10)
-    )
-    assert len(chunks) > 10
-    assert all(len(c.text.split()) <= 60 for c in chunks)  # budget plus the overlap tail
-    assert [c.index for c in chunks] == list(range(len(chunks)))
-    # Every sentence lands in some chunk.
-    joined = " ".join(c.text for c in chunks)
-    assert all(f"topic {i}." in joined for i in range(200))
-    # Each chunk starts with the last 10 words of the one before: a fact cut at a
-    # boundary is whole in one of them.
-    for before, after in itertools.pairwise(chunks):
-        assert after.text.split()[:10] == before.text.split()[-10:]
-
-
-def test_a_new_heading_starts_a_new_chunk() -> None:
-    chunks = chunk_blocks(
-        parse("# A\n\nalpha text\n\n# B\n\nbeta text", MediaType.MARKDOWN), ChunkingPolicy()
-    )
-    assert [(c.heading, c.text) for c in chunks] == [("A", "alpha text"), ("B", "beta text")]
-
-
 def test_delete_event_carries_no_chunks() -> None:
     doc = DocumentSubmitted(tenant="acme", id="d1", operation=Operation.DELETE, version=4)
-    event = to_chunked_event(doc, ChunkingPolicy())
+    chunker = Chunker(ChunkingPolicy(), ModelTokenizer(packaged_tokenizer_path()), sentence_spans)
+    event = to_chunked_event(doc, chunker)
     assert event.chunks == [] and event.version == 4 and event.key == "acme/d1"
 
 

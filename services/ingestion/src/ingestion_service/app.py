@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from contracts import topics
 from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
 from ingestion_service import SERVICE_NAME
-from ingestion_service.core import ChunkingPolicy
+from ingestion_service.adapters import ModelTokenizer, packaged_tokenizer_path, sentence_spans
+from ingestion_service.core import Chunker, ChunkingPolicy
 from ingestion_service.handlers import build_router
 from ingestion_service.rpc import IngestionServicer
 from platform_grpc import ServiceRegistration
@@ -25,18 +26,24 @@ if TYPE_CHECKING:
 async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     """Build what the service needs; the runner starts and stops it."""
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
-    policy = ChunkingPolicy(
-        max_words=settings.chunk_max_words, overlap_words=settings.chunk_overlap_words
+    chunker = Chunker(
+        policy=ChunkingPolicy(
+            target_tokens=settings.chunk_target_tokens,
+            overlap_tokens=settings.chunk_overlap_tokens,
+            window_tokens=settings.chunk_window_tokens,
+        ),
+        tokens=ModelTokenizer(settings.tokenizer_path or packaged_tokenizer_path()),
+        sentences=sentence_spans,
     )
     broker.include_router(
-        build_router(broker=broker, group_id=settings.consumer_group, policy=policy)
+        build_router(broker=broker, group_id=settings.consumer_group, chunker=chunker)
     )
     yield ServiceParts(
         services=[
             ServiceRegistration(
                 name=ingestion_pb2.DESCRIPTOR.services_by_name["Ingestion"].full_name,
                 add_to_server=ingestion_pb2_grpc.add_IngestionServicer_to_server,
-                servicer=IngestionServicer(broker=broker, policy=policy),
+                servicer=IngestionServicer(broker=broker, chunker=chunker),
             )
         ],
         broker=broker,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from faststream.kafka import KafkaRouter
 
 from contracts import DocumentSubmitted, topics
-from ingestion_service.core import ChunkingPolicy, NoContent, to_chunked_event
+from ingestion_service.core import Chunker, NoContent, to_chunked_event
 from platform_kafka import PoisonMessage, event_subscriber
 from platform_logging import get_logger
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _log = get_logger(__name__)
 
 
-def build_router(*, broker: KafkaBroker, group_id: str, policy: ChunkingPolicy) -> KafkaRouter:
+def build_router(*, broker: KafkaBroker, group_id: str, chunker: Chunker) -> KafkaRouter:
     """Subscribers of the ingestion service, closed over their dependencies."""
     router = KafkaRouter()
 
@@ -34,7 +34,7 @@ def build_router(*, broker: KafkaBroker, group_id: str, policy: ChunkingPolicy) 
         try:
             # Parsing a large body takes a while: off the event loop, so the consumer's
             # heartbeats and the gRPC server keep going meanwhile.
-            event = await asyncio.to_thread(to_chunked_event, document, policy)
+            event = await asyncio.to_thread(to_chunked_event, document, chunker)
         except NoContent as exc:
             raise PoisonMessage("no_content", str(exc)) from exc
         await broker.publish(event, topics.DOCUMENTS_CHUNKED, key=event.key.encode())

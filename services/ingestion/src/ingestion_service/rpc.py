@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import DocumentSubmitted, Operation, topics
 from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
-from ingestion_service.core import ChunkingPolicy, NoContent, to_chunked_event
+from ingestion_service.core import Chunker, NoContent, to_chunked_event
 from platform_grpc import PRINCIPAL_FIELDS, InvalidArgument, validated
 
 if TYPE_CHECKING:
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
     """Validates a document and writes it to documents.submitted.v1."""
 
-    def __init__(self, *, broker: KafkaBroker, policy: ChunkingPolicy) -> None:
+    def __init__(self, *, broker: KafkaBroker, chunker: Chunker) -> None:
         self._broker = broker
-        self._policy = policy
+        self._chunker = chunker
 
     async def SubmitDocument(  # noqa: N802 - generated name
         self, request: ingestion_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext
@@ -46,7 +46,7 @@ class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
         # The same check the consumer makes, so a caller hears now what would otherwise
         # only reach the dead-letter topic.
         try:
-            await asyncio.to_thread(to_chunked_event, document, self._policy)
+            await asyncio.to_thread(to_chunked_event, document, self._chunker)
         except NoContent as exc:
             raise InvalidArgument.field("document.text", str(exc)) from exc
         return await self._submit(document)

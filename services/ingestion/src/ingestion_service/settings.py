@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,5 +18,17 @@ class Settings(ServiceSettings):
     grpc_port: int = Field(50051, ge=0, le=65535)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     consumer_group: str = Field("ingestion", description="Kafka consumer group.")
-    chunk_max_words: int = Field(180, ge=16, le=2000)
-    chunk_overlap_words: int = Field(30, ge=0, le=500)
+    chunk_target_tokens: int = Field(
+        200, ge=16, le=8192, description="Tokens of text a chunk aims at (model tokens)."
+    )
+    chunk_overlap_tokens: int = Field(
+        32, ge=0, le=4096, description="Whole sentences repeated from the chunk before."
+    )
+    chunk_window_tokens: int = Field(
+        256, ge=32, le=8192, description="The embedding model's window; never exceeded."
+    )
+    tokenizer_path: Path | None = Field(
+        None,
+        description="tokenizer.json of the embedding model; default: the packaged "
+        "all-MiniLM-L6-v2's. Change it with the engine.",
+    )

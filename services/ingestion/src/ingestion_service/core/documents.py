@@ -6,7 +6,7 @@ import re
 
 from contracts import Chunk, DocumentChunked, DocumentSubmitted, Operation
 from contracts.events import utc_now
-from ingestion_service.core.chunking import ChunkingPolicy, chunk_blocks
+from ingestion_service.core.chunking import Chunker
 from ingestion_service.core.parsing import parse
 
 #: A chunk worth indexing holds at least one letter or digit, in any script.
@@ -17,7 +17,7 @@ class NoContent(ValueError):
     """An upsert whose body yields no indexable text (markup only, control characters)."""
 
 
-def to_chunked_event(doc: DocumentSubmitted, policy: ChunkingPolicy) -> DocumentChunked:
+def to_chunked_event(doc: DocumentSubmitted, chunker: Chunker) -> DocumentChunked:
     """Parse and chunk an upsert; a delete carries no chunks.
 
     Raises `NoContent` for an upsert with nothing to index: an empty upsert would only
@@ -26,7 +26,7 @@ def to_chunked_event(doc: DocumentSubmitted, policy: ChunkingPolicy) -> Document
     chunks: list[Chunk] = []
     if doc.operation is Operation.UPSERT:
         blocks = [b for b in parse(doc.text, doc.media_type) if _INDEXABLE.search(b.text)]
-        chunks = chunk_blocks(blocks, policy)
+        chunks = chunker(blocks, title=doc.title)
         if not chunks:
             raise NoContent(
                 f"no indexable text in the {doc.media_type.value} body "

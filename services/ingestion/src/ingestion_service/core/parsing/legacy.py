@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
 
 from contracts import MediaType
+from ingestion_service.core.parsing.blocks import Block
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _HTML_BLOCKS = (
@@ -33,12 +33,6 @@ _LIST_ITEM = re.compile(r"^([-*+•]|\d+[)]|\[[ xX]?\])\s")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
-class Block:
-    """A paragraph-like unit of text and the headings above it."""
-
-    heading: str
-    text: str
 
 
 def parse(text: str, media_type: MediaType) -> list[Block]:
