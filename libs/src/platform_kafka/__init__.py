@@ -17,6 +17,7 @@ from platform_kafka.failures import (
     attempt_until_settled,
     describe_exception,
 )
+from platform_kafka.lag import GroupLag
 from platform_kafka.progress import ConsumerProgress, supervision_of
 from platform_kafka.subscriber import event_subscriber, undecoded
 from platform_kafka.tracing import TraceMiddleware
@@ -25,6 +26,7 @@ __all__ = (
     "DEAD_LETTER_HEADERS",
     "ConsumerProgress",
     "FailurePolicy",
+    "GroupLag",
     "PoisonMessage",
     "RedeliveryNeeded",
     "TraceMiddleware",

@@ -18,6 +18,18 @@ class Settings(ServiceSettings):
     grpc_port: int = Field(50051, ge=0, le=65535)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     consumer_group: str = Field("ingestion", description="Kafka consumer group.")
+    backfill_max_backlog: int = Field(
+        16,
+        ge=1,
+        description="A backfill document enters only while embedding is fewer documents "
+        "than this behind: the most a live document waits behind.",
+    )
+    backfill_wait_s: float = Field(
+        90.0, gt=0, description="Longer without room downstream is reported as an outage."
+    )
+    downstream_group: str = Field(
+        "embedding", description="Consumer group of the embedding service (its backlog)."
+    )
     chunk_target_tokens: int = Field(
         200, ge=16, le=8192, description="Tokens of text a chunk aims at (model tokens)."
     )
