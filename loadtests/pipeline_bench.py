@@ -27,9 +27,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from contracts import DocumentSubmitted
+from contracts.passages import passage_text
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc, common_pb2
-from embedding_service.core import passage_text
-from ingestion_service.core import ChunkingPolicy, to_chunked_event
+from ingestion_service.adapters import ModelTokenizer, packaged_tokenizer_path, sentence_spans
+from ingestion_service.core import Chunker, ChunkingPolicy, to_chunked_event
 from platform_stack import Stack, StackConfig
 from platform_stack.documents import push_documents, wait_for_indexed
 from platform_triton import TritonEmbeddingClient
@@ -84,10 +85,12 @@ def _corpus(tenant: str, copies: int) -> list[dict]:
 
 def _ingest(stack: Stack, tenant: str, copies: int) -> str:
     docs = _corpus(tenant, copies)
+    # The service's own chunker with its default settings: the same chunks it will embed.
+    chunker = Chunker(ChunkingPolicy(), ModelTokenizer(packaged_tokenizer_path()), sentence_spans)
     texts = [
         passage_text(d["title"], c)
         for d in docs
-        for c in to_chunked_event(DocumentSubmitted.model_validate(d), ChunkingPolicy()).chunks
+        for c in to_chunked_event(DocumentSubmitted.model_validate(d), chunker).chunks
     ]
     # Baseline: the engine alone, same texts, batches of 64 sent concurrently.
     client = TritonEmbeddingClient(url=stack.config.address("triton"), timeout_s=300)
