@@ -24,7 +24,7 @@ def test_html_drops_scripts_and_keeps_table_rows() -> None:
     )
     blocks = parse(html, MediaType.HTML)
     assert [(b.heading, b.text) for b in blocks] == [
-        ("Policy", "First para ."),
+        ("Policy", "First para."),
         ("Policy", "Tier 1 4 h"),
     ]
 

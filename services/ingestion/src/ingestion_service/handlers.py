@@ -15,6 +15,7 @@ from faststream.kafka import KafkaRouter
 
 from contracts import DocumentSubmitted, topics
 from ingestion_service.core import Chunker, NoContent, to_chunked_event
+from ingestion_service.core.parsing import DocumentRejected
 from platform_kafka import PoisonMessage, event_subscriber
 from platform_logging import get_logger
 
@@ -70,6 +71,8 @@ async def _chunk_and_publish(
         event = await asyncio.to_thread(to_chunked_event, document, chunker)
     except NoContent as exc:
         raise PoisonMessage("no_content", str(exc)) from exc
+    except DocumentRejected as exc:
+        raise PoisonMessage(exc.error_type, str(exc), exception=exc) from exc
     await broker.publish(event, topics.DOCUMENTS_CHUNKED, key=event.key.encode())
     _log.info(
         "document_chunked",

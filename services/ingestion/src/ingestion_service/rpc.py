@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import TYPE_CHECKING, Any
 
 from contracts import DocumentSubmitted, Operation, topics
 from contracts.rpc import ingestion_pb2, ingestion_pb2_grpc
 from ingestion_service.core import Chunker, NoContent, to_chunked_event
+from ingestion_service.core.parsing import DocumentRejected
 from platform_grpc import PRINCIPAL_FIELDS, InvalidArgument, validated
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
             "title": doc.title,
             "source": doc.source,
             "text": doc.text,
+            # Bytes travel as base64 on the topic, exactly as an outside producer sends them.
+            "content": base64.b64encode(doc.content).decode("ascii"),
             "metadata": dict(doc.metadata),
             "access_groups": list(doc.access_groups),
         }
@@ -47,8 +51,9 @@ class IngestionServicer(ingestion_pb2_grpc.IngestionServicer):
         # only reach the dead-letter topic.
         try:
             await asyncio.to_thread(to_chunked_event, document, self._chunker)
-        except NoContent as exc:
-            raise InvalidArgument.field("document.text", str(exc)) from exc
+        except (NoContent, DocumentRejected) as exc:
+            field = "document.content" if document.content else "document.text"
+            raise InvalidArgument.field(field, str(exc)) from exc
         return await self._submit(document)
 
     async def DeleteDocument(  # noqa: N802 - generated name

@@ -21,16 +21,19 @@ def to_chunked_event(doc: DocumentSubmitted, chunker: Chunker) -> DocumentChunke
     """Parse and chunk an upsert; a delete carries no chunks.
 
     Raises `NoContent` for an upsert with nothing to index: an empty upsert would only
-    delete the document's chunks downstream, which is what a delete is for.
+    delete the document's chunks downstream, which is what a delete is for; and a
+    `parsing.DocumentRejected` for a body that cannot be read (corrupt, encrypted, too large).
     """
     chunks: list[Chunk] = []
     if doc.operation is Operation.UPSERT:
-        blocks = [b for b in parse(doc.text, doc.media_type) if _INDEXABLE.search(b.text)]
+        body = doc.body()
+        blocks = [b for b in parse(body, doc.media_type) if _INDEXABLE.search(b.text)]
         chunks = chunker(blocks, title=doc.title)
         if not chunks:
             raise NoContent(
                 f"no indexable text in the {doc.media_type.value} body "
-                f"({len(doc.text)} characters: markup, whitespace or control characters only)"
+                f"({len(body):,} {'bytes' if isinstance(body, bytes) else 'characters'}: "
+                "markup, whitespace or control characters only)"
             )
     return DocumentChunked(
         tenant=doc.tenant,

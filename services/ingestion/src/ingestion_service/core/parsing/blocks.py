@@ -96,3 +96,11 @@ def text_block(
 def heading_path(headings: Iterable[str]) -> str:
     """'Policy > Limits' from the headings above a block, outermost first."""
     return HEADING_SEPARATOR.join(h for h in headings if h)
+
+
+def set_heading(headings: list[str], level: int, text: str) -> None:
+    """A heading of `level` (1-based) ends those at its level and below; a skipped level is
+    an empty step that `heading_path` leaves out (an h3 right under an h1)."""
+    del headings[level - 1 :]
+    headings.extend([""] * (level - 1 - len(headings)))
+    headings.append(text)
