@@ -62,14 +62,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not check_topics(consumer, bootstrap, [args.topic]):
             raise CliError(f"no topic {args.topic!r} on {bootstrap}")
+        printed = 0
+        last = time.monotonic()
+
+        def assigned(*_: object) -> None:
+            nonlocal last
+            last = time.monotonic()  # the idle clock starts once the group has answered
+
         if args.group:
-            consumer.subscribe([args.topic])
+            consumer.subscribe([args.topic], on_assign=assigned)
         else:
             start = OFFSET_BEGINNING if args.from_beginning else OFFSET_END
             partitions = consumer.list_topics(args.topic, timeout=10).topics[args.topic].partitions
             consumer.assign([TopicPartition(args.topic, p, start) for p in sorted(partitions)])
-        printed = 0
-        last = time.monotonic()
         while args.count is None or printed < args.count:
             if args.timeout is not None and time.monotonic() - last > args.timeout:
                 break
