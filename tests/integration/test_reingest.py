@@ -76,8 +76,11 @@ def test_an_unchanged_reingest_makes_no_engine_call_and_an_edit_reembeds_only_it
 
 
 async def wait_for_indexed_after_push(bootstrap, docs, tenant, *, version):
+    """Push `docs` and return their confirmations (of this version only)."""
     await push_documents(bootstrap, docs)
-    return await wait_for_indexed(bootstrap, {(tenant, d["id"], version) for d in docs})
+    expected = {(tenant, d["id"], version) for d in docs}
+    confirmed = await wait_for_indexed(bootstrap, expected)
+    return {key: confirmed[key] for key in expected}
 
 
 def test_a_backfill_never_holds_up_a_live_document(stack, tenant, make_document):
