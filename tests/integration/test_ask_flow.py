@@ -239,3 +239,22 @@ async def _notifications_for(bootstrap: str, answer_id: str) -> list[tuple[bytes
         bootstrap, topics.NOTIFICATIONS, until=lambda rs: len(about_answer(rs)) >= 2, timeout_s=30
     )
     return about_answer(records)
+
+
+def test_arithmetic_is_answered_by_the_calculator_never_the_documents(assistant, principal):
+    response = assistant.Ask(
+        assistant_pb2.AskRequest(principal=principal, question="What is 17% of 2,340?"),
+        timeout=20,
+    )
+    assert response.answer == "(17/100)*2340 = 397.8"
+    assert (response.route, response.usage.model) == ("calculator", "calculator")
+    assert "arithmetic" in response.route_reason and not response.citations
+    assert response.prompt_version == "calculator@1"
+    # The caller can send it to the documents instead: the router records why.
+    forced = assistant.Ask(
+        assistant_pb2.AskRequest(
+            principal=principal, question="What is 17% of 2,340?", route="documents"
+        ),
+        timeout=20,
+    )
+    assert forced.route == "documents" and forced.route_reason == "requested by the caller"

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from genai.v1 import common_pb2 as genai_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/assistant.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\"\xed\x01\n\nAskRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08question\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x32\n\x07\x66ilters\x18\x04 \x03(\x0b\x32!.genai.v1.AskRequest.FiltersEntry\x12\x14\n\x0c\x62ypass_cache\x18\x05 \x01(\x08\x12\x16\n\x0eprompt_version\x18\x06 \x01(\t\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01J\x04\x08\x07\x10\x10\"\xee\x01\n\x0b\x41skResponse\x12\x11\n\tanswer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12%\n\tcitations\x18\x03 \x03(\x0b\x32\x12.genai.v1.Citation\x12\x0e\n\x06\x63\x61\x63hed\x18\x04 \x01(\x08\x12\x1e\n\x05usage\x18\x05 \x01(\x0b\x32\x0f.genai.v1.Usage\x12\"\n\x07timings\x18\x06 \x01(\x0b\x32\x11.genai.v1.Timings\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x17\n\x0fguardrail_flags\x18\x08 \x03(\t\x12\x16\n\x0eprompt_version\x18\t \x01(\t\"V\n\x0e\x41skStreamEvent\x12\x0f\n\x05\x64\x65lta\x18\x01 \x01(\tH\x00\x12*\n\tcompleted\x18\x02 \x01(\x0b\x32\x15.genai.v1.AskResponseH\x00\x42\x07\n\x05\x65vent\"\xbc\x01\n\rSearchRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x35\n\x07\x66ilters\x18\x04 \x03(\x0b\x32$.genai.v1.SearchRequest.FiltersEntry\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\x0eSearchResponse\x12#\n\x08passages\x18\x01 \x03(\x0b\x32\x11.genai.v1.Passage\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"\x9f\x01\n\x15SubmitFeedbackRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x11\n\tanswer_id\x18\x02 \x01(\t\x12 \n\x06rating\x18\x03 \x01(\x0e\x32\x10.genai.v1.Rating\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x18\n\x10useful_chunk_ids\x18\x05 \x03(\t\"-\n\x16SubmitFeedbackResponse\x12\x13\n\x0b\x66\x65\x65\x64\x62\x61\x63k_id\x18\x01 \x01(\t*N\n\x06Rating\x12\x16\n\x12RATING_UNSPECIFIED\x10\x00\x12\x14\n\x10RATING_THUMBS_UP\x10\x01\x12\x16\n\x12RATING_THUMBS_DOWN\x10\x02\x32\x90\x02\n\tAssistant\x12\x32\n\x03\x41sk\x12\x14.genai.v1.AskRequest\x1a\x15.genai.v1.AskResponse\x12=\n\tAskStream\x12\x14.genai.v1.AskRequest\x1a\x18.genai.v1.AskStreamEvent0\x01\x12;\n\x06Search\x12\x17.genai.v1.SearchRequest\x1a\x18.genai.v1.SearchResponse\x12S\n\x0eSubmitFeedback\x12\x1f.genai.v1.SubmitFeedbackRequest\x1a .genai.v1.SubmitFeedbackResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/assistant.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\"\xfc\x01\n\nAskRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08question\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x32\n\x07\x66ilters\x18\x04 \x03(\x0b\x32!.genai.v1.AskRequest.FiltersEntry\x12\x14\n\x0c\x62ypass_cache\x18\x05 \x01(\x08\x12\x16\n\x0eprompt_version\x18\x06 \x01(\t\x12\r\n\x05route\x18\x07 \x01(\t\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01J\x04\x08\x08\x10\x10\"\x93\x02\n\x0b\x41skResponse\x12\x11\n\tanswer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12%\n\tcitations\x18\x03 \x03(\x0b\x32\x12.genai.v1.Citation\x12\x0e\n\x06\x63\x61\x63hed\x18\x04 \x01(\x08\x12\x1e\n\x05usage\x18\x05 \x01(\x0b\x32\x0f.genai.v1.Usage\x12\"\n\x07timings\x18\x06 \x01(\x0b\x32\x11.genai.v1.Timings\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x17\n\x0fguardrail_flags\x18\x08 \x03(\t\x12\x16\n\x0eprompt_version\x18\t \x01(\t\x12\r\n\x05route\x18\n \x01(\t\x12\x14\n\x0croute_reason\x18\x0b \x01(\t\"V\n\x0e\x41skStreamEvent\x12\x0f\n\x05\x64\x65lta\x18\x01 \x01(\tH\x00\x12*\n\tcompleted\x18\x02 \x01(\x0b\x32\x15.genai.v1.AskResponseH\x00\x42\x07\n\x05\x65vent\"\xbc\x01\n\rSearchRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x35\n\x07\x66ilters\x18\x04 \x03(\x0b\x32$.genai.v1.SearchRequest.FiltersEntry\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\x0eSearchResponse\x12#\n\x08passages\x18\x01 \x03(\x0b\x32\x11.genai.v1.Passage\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"\x9f\x01\n\x15SubmitFeedbackRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x11\n\tanswer_id\x18\x02 \x01(\t\x12 \n\x06rating\x18\x03 \x01(\x0e\x32\x10.genai.v1.Rating\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x18\n\x10useful_chunk_ids\x18\x05 \x03(\t\"-\n\x16SubmitFeedbackResponse\x12\x13\n\x0b\x66\x65\x65\x64\x62\x61\x63k_id\x18\x01 \x01(\t*N\n\x06Rating\x12\x16\n\x12RATING_UNSPECIFIED\x10\x00\x12\x14\n\x10RATING_THUMBS_UP\x10\x01\x12\x16\n\x12RATING_THUMBS_DOWN\x10\x02\x32\x90\x02\n\tAssistant\x12\x32\n\x03\x41sk\x12\x14.genai.v1.AskRequest\x1a\x15.genai.v1.AskResponse\x12=\n\tAskStream\x12\x14.genai.v1.AskRequest\x1a\x18.genai.v1.AskStreamEvent0\x01\x12;\n\x06Search\x12\x17.genai.v1.SearchRequest\x1a\x18.genai.v1.SearchResponse\x12S\n\x0eSubmitFeedback\x12\x1f.genai.v1.SubmitFeedbackRequest\x1a .genai.v1.SubmitFeedbackResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,26 +37,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASKREQUEST_FILTERSENTRY']._serialized_options = b'8\001'
   _globals['_SEARCHREQUEST_FILTERSENTRY']._loaded_options = None
   _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_options = b'8\001'
-  _globals['_RATING']._serialized_start=1103
-  _globals['_RATING']._serialized_end=1181
+  _globals['_RATING']._serialized_start=1155
+  _globals['_RATING']._serialized_end=1233
   _globals['_ASKREQUEST']._serialized_start=62
-  _globals['_ASKREQUEST']._serialized_end=299
-  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_start=247
-  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_end=293
-  _globals['_ASKRESPONSE']._serialized_start=302
-  _globals['_ASKRESPONSE']._serialized_end=540
-  _globals['_ASKSTREAMEVENT']._serialized_start=542
-  _globals['_ASKSTREAMEVENT']._serialized_end=628
-  _globals['_SEARCHREQUEST']._serialized_start=631
-  _globals['_SEARCHREQUEST']._serialized_end=819
-  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_start=247
-  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_end=293
-  _globals['_SEARCHRESPONSE']._serialized_start=821
-  _globals['_SEARCHRESPONSE']._serialized_end=892
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=895
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=1054
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=1056
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=1101
-  _globals['_ASSISTANT']._serialized_start=1184
-  _globals['_ASSISTANT']._serialized_end=1456
+  _globals['_ASKREQUEST']._serialized_end=314
+  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_start=262
+  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_end=308
+  _globals['_ASKRESPONSE']._serialized_start=317
+  _globals['_ASKRESPONSE']._serialized_end=592
+  _globals['_ASKSTREAMEVENT']._serialized_start=594
+  _globals['_ASKSTREAMEVENT']._serialized_end=680
+  _globals['_SEARCHREQUEST']._serialized_start=683
+  _globals['_SEARCHREQUEST']._serialized_end=871
+  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_start=262
+  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_end=308
+  _globals['_SEARCHRESPONSE']._serialized_start=873
+  _globals['_SEARCHRESPONSE']._serialized_end=944
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=947
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=1106
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=1108
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=1153
+  _globals['_ASSISTANT']._serialized_start=1236
+  _globals['_ASSISTANT']._serialized_end=1508
 # @@protoc_insertion_point(module_scope)

@@ -18,7 +18,7 @@ RATING_THUMBS_UP: Rating
 RATING_THUMBS_DOWN: Rating
 
 class AskRequest(_message.Message):
-    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version")
+    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -32,16 +32,18 @@ class AskRequest(_message.Message):
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     BYPASS_CACHE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     question: str
     top_k: int
     filters: _containers.ScalarMap[str, str]
     bypass_cache: bool
     prompt_version: str
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ...) -> None: ...
+    route: str
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ...) -> None: ...
 
 class AskResponse(_message.Message):
-    __slots__ = ("answer_id", "answer", "citations", "cached", "usage", "timings", "trace_id", "guardrail_flags", "prompt_version")
+    __slots__ = ("answer_id", "answer", "citations", "cached", "usage", "timings", "trace_id", "guardrail_flags", "prompt_version", "route", "route_reason")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +53,8 @@ class AskResponse(_message.Message):
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     GUARDRAIL_FLAGS_FIELD_NUMBER: _ClassVar[int]
     PROMPT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
     answer_id: str
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_common_pb2.Citation]
@@ -60,7 +64,9 @@ class AskResponse(_message.Message):
     trace_id: str
     guardrail_flags: _containers.RepeatedScalarFieldContainer[str]
     prompt_version: str
-    def __init__(self, answer_id: _Optional[str] = ..., answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., cached: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., trace_id: _Optional[str] = ..., guardrail_flags: _Optional[_Iterable[str]] = ..., prompt_version: _Optional[str] = ...) -> None: ...
+    route: str
+    route_reason: str
+    def __init__(self, answer_id: _Optional[str] = ..., answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., cached: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., trace_id: _Optional[str] = ..., guardrail_flags: _Optional[_Iterable[str]] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., route_reason: _Optional[str] = ...) -> None: ...
 
 class AskStreamEvent(_message.Message):
     __slots__ = ("delta", "completed")

@@ -10,7 +10,13 @@ import uuid
 from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, common_pb2, guardrail_pb2, retrieval_pb2
-from generation_service.core import NO_ANSWER, SourcePassage, answer_cache_key
+from generation_service.core import (
+    NO_ANSWER,
+    RouteName,
+    SourcePassage,
+    answer_cache_key,
+    choose_route,
+)
 from platform_grpc import InvalidArgument, NotFound
 from platform_logging import current_trace_id, get_logger
 
@@ -18,10 +24,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from generation_service.adapters import AnswerCache, Peers
-    from generation_service.core import AnswerEngine, AskInput, FeedbackTarget
+    from generation_service.core import AnswerEngine, AskInput, FeedbackTarget, Route
 
 _log = get_logger(__name__)
 BLOCKED_ANSWER = "I can't help with that request."
+NO_CALCULATION = "I found no calculation to compute in that question."
+#: Recorded as the prompt version of computed answers: no template, no model.
+CALCULATOR_VERSION = "calculator@1"
 UNGROUNDED_ANSWER = "I could not produce an answer that your documents support."
 
 
@@ -55,6 +64,10 @@ class Assistant:
             _log.info("question_blocked", flags=flags)
             return await self._refuse(BLOCKED_ANSWER, flags, ask, timings, started)
         question = checked.text or ask.question
+        route = choose_route(question, ask.route)
+        _log.info("question_routed", route=route.name.value, reason=route.reason)
+        if route.name is RouteName.CALCULATOR:
+            return await self._compute(route, flags, ask, timings, started)
 
         key = answer_cache_key(ask.model_copy(update={"question": question}))
         if not ask.bypass_cache and (hit := await self._cache.get(key, tenant=ask.tenant)):
@@ -118,6 +131,8 @@ class Assistant:
             ),
             guardrail_flags=flags,
             prompt_version=ask.prompt_version,
+            route=route.name.value,
+            route_reason=route.reason,
         )
         # An answer that found nothing is not cached: the documents may arrive any moment.
         if answer.text != NO_ANSWER:
@@ -151,6 +166,35 @@ class Assistant:
             # The same status for "never existed" and "another tenant's": no probing.
             raise NotFound(f"answer {target.answer_id!r} not found (or feedback window closed)")
         return await self._peers.feedback.RecordFeedback(request)
+
+    async def _compute(
+        self,
+        route: Route,
+        flags: list[str],
+        ask: AskInput,
+        timings: common_pb2.Timings,
+        started: float,
+    ) -> assistant_pb2.AskResponse:
+        """The calculator's exact result, worded by a template: no model, no documents.
+
+        Nothing in it comes from a document, so there is nothing to ground or cite, and it
+        costs nothing to recompute, so it is not cached.
+        """
+        mark = time.perf_counter()
+        text = route.calculation.worded() if route.calculation else NO_CALCULATION
+        timings.generation_ms = _ms(mark)
+        response = assistant_pb2.AskResponse(
+            answer_id=str(uuid.uuid4()),
+            answer=text,
+            guardrail_flags=flags,
+            prompt_version=CALCULATOR_VERSION,
+            usage=common_pb2.Usage(model="calculator"),
+            route=route.name.value,
+            route_reason=route.reason,
+        )
+        await self._cache.remember_answer(response.answer_id, ask.tenant)
+        _log.info("answer_computed", answer_id=response.answer_id)
+        return self._finish(response, timings, started)
 
     async def _refuse(
         self,

@@ -82,6 +82,7 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                 "filters": dict(request.filters),
                 "bypass_cache": request.bypass_cache,
                 "prompt_version": request.prompt_version or self._prompt_version,
+                "route": request.route or "auto",
             },
             request_fields=PRINCIPAL_FIELDS,
         )

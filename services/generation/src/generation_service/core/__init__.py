@@ -11,6 +11,7 @@ from generation_service.core.engine import (
     SourcePassage,
 )
 from generation_service.core.request import MAX_TOP_K, AskInput, FeedbackTarget
+from generation_service.core.routing import Route, RouteName, choose_route
 
 __all__ = (
     "MAX_TOP_K",
@@ -20,6 +21,9 @@ __all__ = (
     "EngineAnswer",
     "ExtractiveEngine",
     "FeedbackTarget",
+    "Route",
+    "RouteName",
     "SourcePassage",
     "answer_cache_key",
+    "choose_route",
 )

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
+from generation_service.core.routing import RouteName
 
 MAX_QUESTION_CHARS = 4000
 MAX_TOP_K = 20
@@ -34,6 +35,7 @@ class AskInput(BaseModel):
     filters: dict[FilterKey, str] = Field(default_factory=dict, max_length=32)
     bypass_cache: bool = False
     prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+@[0-9]+$")]
+    route: RouteName = RouteName.AUTO
 
 
 class FeedbackTarget(BaseModel):
