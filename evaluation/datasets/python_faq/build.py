@@ -49,6 +49,8 @@ PACKAGE = "python3.11-doc"
 GRADE_1_CAP = 10  # grade-1 sections per linked page; whatsnew pages have over 100 sections
 
 # Navigation, indexes and include fragments: no prose of their own, or prose shown elsewhere.
+# (Other include fragments, such as distutils/_setuptools_disclaimer.html, have no <section>
+# and so no documents; library/_thread.html and library/__future__.html are real pages.)
 _EXCLUDED_PREFIXES = ("faq/", "genindex", "_", "includes/")
 _EXCLUDED_PAGES = frozenset({"index.html", "contents.html", "search.html", "py-modindex.html"})
 _EXCLUDED_PAGES |= {"download.html"}  # the archive table of the online site, no sections
@@ -117,7 +119,6 @@ def is_content_page(path: str) -> bool:
     return (
         path.endswith(".html")
         and not path.startswith(_EXCLUDED_PREFIXES)
-        and "/_" not in path
         and path not in _EXCLUDED_PAGES
     )
 
@@ -297,6 +298,7 @@ def build(html_root: Path, *, cap: int = GRADE_1_CAP) -> Dataset:
     files = sorted(p.relative_to(html_root).as_posix() for p in html_root.rglob("*.html"))
     pages = {}
     for path in filter(is_content_page, files):
+        # a page without any <section> is an include fragment: it yields no documents
         page = parse_content_page(path, (html_root / path).read_text(encoding="utf-8"))
         if page.sections:
             pages[path] = page

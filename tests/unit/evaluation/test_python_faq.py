@@ -155,6 +155,8 @@ def test_grade_one_is_capped_to_the_nearest_sections() -> None:
 def test_content_pages_leave_out_faq_indexes_and_navigation() -> None:
     assert build.is_content_page("library/os.html")
     assert build.is_content_page("glossary.html")
+    assert build.is_content_page("library/_thread.html")
+    assert build.is_content_page("library/__future__.html")
     for path in [
         "faq/library.html",
         "genindex-A.html",
@@ -164,7 +166,6 @@ def test_content_pages_leave_out_faq_indexes_and_navigation() -> None:
         "index.html",
         "_static/x.html",
         "includes/wasm-notavail.html",
-        "distutils/_setuptools_disclaimer.html",
     ]:
         assert not build.is_content_page(path), path
 
@@ -176,6 +177,8 @@ def test_build_writes_a_sorted_beir_folder_that_the_loader_reads(tmp_path: Path)
     (html / "library" / "os.html").write_text(LIBRARY, encoding="utf-8")
     (html / "faq" / "library.html").write_text(FAQ, encoding="utf-8")
     (html / "genindex.html").write_text(LIBRARY, encoding="utf-8")
+    fragment = '<div class="body"><div class="admonition note"><p>Included.</p></div></div>'
+    (html / "library" / "_fragment.html").write_text(fragment, encoding="utf-8")
     dataset = build.build(html)
     assert dataset.stats["dropped_questions"] == 1  # "Is this linked?"
     out = tmp_path / "out"
