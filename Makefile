@@ -18,13 +18,16 @@ $(STAMP): requirements.lock libs/pyproject.toml $(foreach s,$(SERVICES),services
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps $(NO_DEPS_PACKAGES)
 	$(PY) -m pip install -q --no-deps -e 'libs[stack]' $(foreach s,$(SERVICES),-e services/$(s))
 	touch $@
 
-# Exports all-MiniLM-L6-v2 to ONNX, quantizes it to int8 and lays out the Triton
-# model repository under .cache/ (not committed). Fast when already up to date.
+# Lays out the Triton model repository under .cache/ (not committed): text_embedding
+# (all-MiniLM-L6-v2 exported to ONNX, quantized to int8) and text_generation (the SmolLM2 GGUF on
+# llama.cpp). Fast when already up to date.
 models: install
 	$(PY) services/embedding/engine/build_engine.py --cache .cache
+	$(PY) services/generation/engine/build_engine.py --cache .cache
 
 demo: models
 	$(VENV)/bin/genai demo

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from platform_stack.config import StackConfig
 
 _START_TIMEOUT_S = 180.0
+#: The models `make models` builds into the repository Triton serves.
+TRITON_MODELS = ("text_embedding", "text_generation")
 #: The bucket that holds the broker's log in durable ("s3") mode.
 BROKER_BUCKET = "tansu"
 
@@ -161,9 +163,15 @@ class Stack:
         from platform_triton.server import tritonserver_command  # heavy import, only when needed
 
         cfg = self.config
-        if not (cfg.model_repository / "text_embedding" / "config.pbtxt").exists():
+        # Triton loads every model in the repository (--model-control-mode=none) and reports
+        # ready only once all of them are; a repository built before one existed lacks it.
+        missing = [
+            m for m in TRITON_MODELS if not (cfg.model_repository / m / "config.pbtxt").exists()
+        ]
+        if missing:
             raise BinaryMissing(
-                f"no Triton model repository at {cfg.model_repository}; run `make models` first"
+                f"Triton model repository {cfg.model_repository} lacks {', '.join(missing)}; "
+                "run `make models` first"
             )
         argv, env = tritonserver_command(
             model_repository=cfg.model_repository,
