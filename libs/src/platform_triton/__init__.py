@@ -1,4 +1,4 @@
-"""Triton integration for the platform: server launch command, embedding client and their errors."""
+"""Triton for the platform: the server launch command, embedding and generation clients, errors."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from platform_triton.errors import (
     TritonInferenceError,
     TritonUnavailable,
 )
+from platform_triton.generation import Completion, GenerationUsage, TritonGenerationClient
 from platform_triton.server import find_tritonserver, tritonserver_command
 
 __all__ = [
+    "Completion",
+    "GenerationUsage",
     "PlatformTritonError",
     "TritonBinaryMissing",
     "TritonEmbeddingClient",
+    "TritonGenerationClient",
     "TritonInferenceError",
     "TritonUnavailable",
     "find_tritonserver",
