@@ -101,9 +101,9 @@ def test_a_backfill_never_holds_up_a_live_document(stack, tenant, make_document)
     live_key = (tenant, "urgent-recall", 5)
     live_event = run(wait_for_indexed(bootstrap, {live_key}, timeout_s=120))[live_key]
     live_s = time.monotonic() - pushed_at
-    indexed = run(
-        wait_for_indexed(bootstrap, {(tenant, d["id"], 0) for d in backfill}, timeout_s=600)
-    )
+    expected = {(tenant, d["id"], 0) for d in backfill}
+    confirmed = run(wait_for_indexed(bootstrap, expected, timeout_s=600))
+    indexed = {key: confirmed[key] for key in expected}
     backfill_s = time.monotonic() - pushed_at
     confirmed_before_live = sum(
         1 for e in indexed.values() if e.indexed_at <= live_event.indexed_at
