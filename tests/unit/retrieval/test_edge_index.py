@@ -276,12 +276,12 @@ def test_the_index_survives_close_and_reopen_with_its_payload_indexes(tmp_path) 
     try:
         schema = shard.info().payload_schema
         assert set(schema) == {
-                "tenant",
-                "document_id",
-                "access_groups",
-                "chunk_index",
-                "content_hash",
-            }
+            "tenant",
+            "document_id",
+            "access_groups",
+            "chunk_index",
+            "content_hash",
+        }
         assert schema["tenant"].params.is_tenant is True
         assert schema["chunk_index"].data_type is qe.PayloadSchemaType.Integer
     finally:
