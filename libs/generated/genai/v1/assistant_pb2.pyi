@@ -1,4 +1,5 @@
 from genai.v1 import common_pb2 as _common_pb2
+from genai.v1 import retrieval_pb2 as _retrieval_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -18,7 +19,7 @@ RATING_THUMBS_UP: Rating
 RATING_THUMBS_DOWN: Rating
 
 class AskRequest(_message.Message):
-    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route")
+    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +34,9 @@ class AskRequest(_message.Message):
     BYPASS_CACHE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_VERSION_FIELD_NUMBER: _ClassVar[int]
     ROUTE_FIELD_NUMBER: _ClassVar[int]
+    FUSION_FIELD_NUMBER: _ClassVar[int]
+    DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    USER_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     question: str
     top_k: int
@@ -40,10 +44,31 @@ class AskRequest(_message.Message):
     bypass_cache: bool
     prompt_version: str
     route: str
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ...) -> None: ...
+    fusion: _retrieval_pb2.FusionMethod
+    dense_weight: float
+    user_context: UserContext
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ...) -> None: ...
+
+class UserContext(_message.Message):
+    __slots__ = ("current_page", "recent_turns", "locale")
+    CURRENT_PAGE_FIELD_NUMBER: _ClassVar[int]
+    RECENT_TURNS_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    current_page: str
+    recent_turns: _containers.RepeatedCompositeFieldContainer[Turn]
+    locale: str
+    def __init__(self, current_page: _Optional[str] = ..., recent_turns: _Optional[_Iterable[_Union[Turn, _Mapping]]] = ..., locale: _Optional[str] = ...) -> None: ...
+
+class Turn(_message.Message):
+    __slots__ = ("role", "text")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    text: str
+    def __init__(self, role: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class AskResponse(_message.Message):
-    __slots__ = ("answer_id", "answer", "citations", "cached", "usage", "timings", "trace_id", "guardrail_flags", "prompt_version", "route", "route_reason")
+    __slots__ = ("answer_id", "answer", "citations", "cached", "usage", "timings", "trace_id", "guardrail_flags", "prompt_version", "route", "route_reason", "retracted")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +80,7 @@ class AskResponse(_message.Message):
     PROMPT_VERSION_FIELD_NUMBER: _ClassVar[int]
     ROUTE_FIELD_NUMBER: _ClassVar[int]
     ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
+    RETRACTED_FIELD_NUMBER: _ClassVar[int]
     answer_id: str
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_common_pb2.Citation]
@@ -66,7 +92,8 @@ class AskResponse(_message.Message):
     prompt_version: str
     route: str
     route_reason: str
-    def __init__(self, answer_id: _Optional[str] = ..., answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., cached: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., trace_id: _Optional[str] = ..., guardrail_flags: _Optional[_Iterable[str]] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., route_reason: _Optional[str] = ...) -> None: ...
+    retracted: bool
+    def __init__(self, answer_id: _Optional[str] = ..., answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., cached: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., trace_id: _Optional[str] = ..., guardrail_flags: _Optional[_Iterable[str]] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., route_reason: _Optional[str] = ..., retracted: _Optional[bool] = ...) -> None: ...
 
 class AskStreamEvent(_message.Message):
     __slots__ = ("delta", "completed")
@@ -77,7 +104,7 @@ class AskStreamEvent(_message.Message):
     def __init__(self, delta: _Optional[str] = ..., completed: _Optional[_Union[AskResponse, _Mapping]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("principal", "query", "top_k", "filters")
+    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -89,11 +116,15 @@ class SearchRequest(_message.Message):
     QUERY_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
+    FUSION_FIELD_NUMBER: _ClassVar[int]
+    DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     query: str
     top_k: int
     filters: _containers.ScalarMap[str, str]
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    fusion: _retrieval_pb2.FusionMethod
+    dense_weight: float
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("passages", "trace_id")
@@ -122,3 +153,45 @@ class SubmitFeedbackResponse(_message.Message):
     FEEDBACK_ID_FIELD_NUMBER: _ClassVar[int]
     feedback_id: str
     def __init__(self, feedback_id: _Optional[str] = ...) -> None: ...
+
+class ListPromptsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PromptInfo(_message.Message):
+    __slots__ = ("version", "labels", "engine", "model", "description")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    engine: str
+    model: str
+    description: str
+    def __init__(self, version: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., engine: _Optional[str] = ..., model: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListPromptsResponse(_message.Message):
+    __slots__ = ("prompts",)
+    PROMPTS_FIELD_NUMBER: _ClassVar[int]
+    prompts: _containers.RepeatedCompositeFieldContainer[PromptInfo]
+    def __init__(self, prompts: _Optional[_Iterable[_Union[PromptInfo, _Mapping]]] = ...) -> None: ...
+
+class GetPassageRequest(_message.Message):
+    __slots__ = ("principal", "chunk_id")
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
+    principal: _common_pb2.Principal
+    chunk_id: str
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., chunk_id: _Optional[str] = ...) -> None: ...
+
+class GetPassageResponse(_message.Message):
+    __slots__ = ("passage", "previous", "next")
+    PASSAGE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    passage: _common_pb2.Passage
+    previous: _common_pb2.Passage
+    next: _common_pb2.Passage
+    def __init__(self, passage: _Optional[_Union[_common_pb2.Passage, _Mapping]] = ..., previous: _Optional[_Union[_common_pb2.Passage, _Mapping]] = ..., next: _Optional[_Union[_common_pb2.Passage, _Mapping]] = ...) -> None: ...

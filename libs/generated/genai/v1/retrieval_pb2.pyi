@@ -14,13 +14,15 @@ class FusionMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FUSION_METHOD_RRF: _ClassVar[FusionMethod]
     FUSION_METHOD_DENSE_ONLY: _ClassVar[FusionMethod]
     FUSION_METHOD_SPARSE_ONLY: _ClassVar[FusionMethod]
+    FUSION_METHOD_DBSF: _ClassVar[FusionMethod]
 FUSION_METHOD_UNSPECIFIED: FusionMethod
 FUSION_METHOD_RRF: FusionMethod
 FUSION_METHOD_DENSE_ONLY: FusionMethod
 FUSION_METHOD_SPARSE_ONLY: FusionMethod
+FUSION_METHOD_DBSF: FusionMethod
 
 class RetrieveRequest(_message.Message):
-    __slots__ = ("principal", "query", "top_k", "filters", "fusion")
+    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -33,12 +35,14 @@ class RetrieveRequest(_message.Message):
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     FUSION_FIELD_NUMBER: _ClassVar[int]
+    DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     query: str
     top_k: int
     filters: _containers.ScalarMap[str, str]
     fusion: FusionMethod
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[FusionMethod, str]] = ...) -> None: ...
+    dense_weight: float
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[FusionMethod, str]] = ..., dense_weight: _Optional[float] = ...) -> None: ...
 
 class RetrieveResponse(_message.Message):
     __slots__ = ("passages",)
@@ -67,3 +71,21 @@ class LookupVectorsResponse(_message.Message):
     VECTORS_FIELD_NUMBER: _ClassVar[int]
     vectors: _containers.RepeatedCompositeFieldContainer[StoredVector]
     def __init__(self, vectors: _Optional[_Iterable[_Union[StoredVector, _Mapping]]] = ...) -> None: ...
+
+class GetChunkRequest(_message.Message):
+    __slots__ = ("principal", "chunk_id")
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
+    principal: _common_pb2.Principal
+    chunk_id: str
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., chunk_id: _Optional[str] = ...) -> None: ...
+
+class GetChunkResponse(_message.Message):
+    __slots__ = ("passage", "previous", "next")
+    PASSAGE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    passage: _common_pb2.Passage
+    previous: _common_pb2.Passage
+    next: _common_pb2.Passage
+    def __init__(self, passage: _Optional[_Union[_common_pb2.Passage, _Mapping]] = ..., previous: _Optional[_Union[_common_pb2.Passage, _Mapping]] = ..., next: _Optional[_Union[_common_pb2.Passage, _Mapping]] = ...) -> None: ...
