@@ -25,7 +25,7 @@ from retrieval_service.adapters import (
 )
 from retrieval_service.core import Bm25Encoder
 from retrieval_service.handlers import build_router
-from retrieval_service.rpc import RetrievalServicer
+from retrieval_service.rpc import FusionDefaults, RetrievalServicer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -52,7 +52,12 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                     name=retrieval_pb2.DESCRIPTOR.services_by_name["Retrieval"].full_name,
                     add_to_server=retrieval_pb2_grpc.add_RetrievalServicer_to_server,
                     servicer=RetrievalServicer(
-                        index=index, embedder=embedder, default_top_k=settings.default_top_k
+                        index=index,
+                        embedder=embedder,
+                        default_top_k=settings.default_top_k,
+                        fusion_defaults=FusionDefaults(
+                            settings.default_fusion, settings.default_dense_weight
+                        ),
                     ),
                 )
             ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,25 +23,55 @@ MAX_LOOKUP_HASHES = 4096
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 _FUSIONS = {
-    retrieval_pb2.FUSION_METHOD_UNSPECIFIED: Fusion.RRF,
     retrieval_pb2.FUSION_METHOD_RRF: Fusion.RRF,
     retrieval_pb2.FUSION_METHOD_DENSE_ONLY: Fusion.DENSE_ONLY,
     retrieval_pb2.FUSION_METHOD_SPARSE_ONLY: Fusion.SPARSE_ONLY,
+    retrieval_pb2.FUSION_METHOD_DBSF: Fusion.DBSF,
 }
+
+
+@dataclass(frozen=True)
+class FusionDefaults:
+    """What a request that names no fusion method, or no dense weight, gets."""
+
+    fusion: Fusion = Fusion.RRF
+    dense_weight: float | None = None
+
+    def resolve(self, request: retrieval_pb2.RetrieveRequest) -> tuple[Fusion, float | None]:
+        """The request's method and weight, defaults filled in; unknown methods refused."""
+        if request.fusion == retrieval_pb2.FUSION_METHOD_UNSPECIFIED:
+            fusion = self.fusion
+        elif request.fusion in _FUSIONS:
+            fusion = _FUSIONS[request.fusion]
+        else:
+            raise InvalidArgument.field("fusion", f"unknown method {request.fusion}")
+        if request.HasField("dense_weight"):
+            return fusion, request.dense_weight
+        # The default weight belongs to the fused methods; a single side takes none.
+        return fusion, self.dense_weight if fusion.is_fused else None
 
 
 class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
     """Embeds the query, then searches the index under the caller's tenant and groups."""
 
-    def __init__(self, *, index: ChunkIndex, embedder: QueryEmbedder, default_top_k: int) -> None:
+    def __init__(
+        self,
+        *,
+        index: ChunkIndex,
+        embedder: QueryEmbedder,
+        default_top_k: int,
+        fusion_defaults: FusionDefaults | None = None,
+    ) -> None:
         self._index = index
         self._embedder = embedder
         self._default_top_k = default_top_k
+        self._fusion_defaults = fusion_defaults or FusionDefaults()
 
     async def Retrieve(  # noqa: N802 - generated name
         self, request: retrieval_pb2.RetrieveRequest, context: grpc.aio.ServicerContext
     ) -> retrieval_pb2.RetrieveResponse:
         """Hybrid search."""
+        fusion, dense_weight = self._fusion_defaults.resolve(request)
         query = validated(
             SearchQuery,
             {
@@ -49,7 +80,8 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 "text": request.query,
                 "top_k": request.top_k or self._default_top_k,
                 "filters": dict(request.filters),
-                "fusion": _FUSIONS.get(request.fusion, Fusion.RRF),
+                "fusion": fusion,
+                "dense_weight": dense_weight,
             },
             request_fields={
                 "tenant": "principal.tenant",

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from platform_settings import KafkaSettings, ServiceSettings
+from retrieval_service.core import Fusion
 
 
 class Settings(ServiceSettings):
@@ -45,6 +46,17 @@ class Settings(ServiceSettings):
     # plus the title and heading indexed with them.
     bm25_avg_len: float = Field(60.0, gt=0, description="Average chunk length in terms.")
     default_top_k: int = Field(10, ge=1, le=100)
+    default_fusion: Fusion = Field(
+        Fusion.RRF,
+        description="Fusion of a request that names none (FUSION_METHOD_UNSPECIFIED): rrf, "
+        "dbsf, dense or sparse. EVALUATION.md has the figures behind the default.",
+    )
+    default_dense_weight: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Dense weight of an RRF or DBSF request that sets none; unset: equal weights.",
+    )
 
     @model_validator(mode="after")
     def _one_store(self) -> Settings:

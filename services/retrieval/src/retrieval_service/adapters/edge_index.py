@@ -3,7 +3,8 @@
 The embedded default (no RETRIEVAL_QDRANT_URL). Same points, payload and queries as a
 Qdrant server (`_layout`): ids uuid5(tenant/document#index), a cosine dense vector and a
 BM25 sparse vector with the engine's IDF, tenant/access-group/metadata filters on every
-search, fused with RRF. One shard per collection (the service keeps it in
+search, fused with RRF or DBSF (weighted DBSF: fused here, the engine's takes no
+weights). One shard per collection (the service keeps it in
 `<RETRIEVAL_QDRANT_PATH>/edge/<collection>`); its WAL file lock admits one process, which is
 why the other services reach the index through this one.
 
@@ -42,7 +43,7 @@ from retrieval_service.adapters._layout import (
     lexical_text,
     passage_hit,
 )
-from retrieval_service.core import Fusion
+from retrieval_service.core import Fusion, distribution_based_score_fusion, side_weights
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -109,7 +110,8 @@ class EdgeChunkIndex:
         return await self._run(self._apply, event)
 
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
-        """Dense (exact) and BM25 candidates under the tenant/group/metadata filter, fused."""
+        """Dense (exact) and BM25 candidates under the tenant/group/metadata filter, fused
+        as the query asks (RRF, DBSF, optionally weighted) or one side alone."""
         return await self._run(self._search, query, dense)
 
     async def stored_vectors(
@@ -265,19 +267,42 @@ class EdgeChunkIndex:
             )
         else:
             candidates = query.top_k * CANDIDATE_FACTOR
+            dense_side = qe.Query.Nearest(dense, using=DENSE)
+            weights = side_weights(query.dense_weight)
+            if query.fusion is Fusion.DBSF and weights is not None:
+                # The engine's DBSF takes no weights: fetch both sides, fuse them here.
+                sides = [
+                    shard.query(
+                        qe.QueryRequest(
+                            query=side,
+                            filter=where,
+                            params=params,
+                            limit=candidates,
+                            with_payload=True,
+                        )
+                    )
+                    for side, params in ((dense_side, EXACT), (_sparse_query(sparse), None))
+                ]
+                fused = distribution_based_score_fusion(
+                    sides,
+                    key=lambda p: str(p.id),
+                    score=lambda p: p.score,
+                    limit=query.top_k,
+                    weights=weights,
+                )
+                return [passage_hit(p.id, score, p.payload) for p, score in fused]
             request = qe.QueryRequest(
                 prefetches=[
-                    qe.Prefetch(
-                        query=qe.Query.Nearest(dense, using=DENSE),
-                        filter=where,
-                        params=EXACT,
-                        limit=candidates,
-                    ),
+                    qe.Prefetch(query=dense_side, filter=where, params=EXACT, limit=candidates),
                     qe.Prefetch(query=_sparse_query(sparse), filter=where, limit=candidates),
                 ],
                 # Both prefetches are filtered already; filtering the fused list again
                 # would only repeat the work.
-                query=qe.Fusion.Rrf(k=QDRANT_RRF_K),
+                query=(
+                    qe.Fusion.Dbsf()
+                    if query.fusion is Fusion.DBSF
+                    else qe.Fusion.Rrf(k=QDRANT_RRF_K, weights=list(weights) if weights else None)
+                ),
                 limit=query.top_k,
                 with_payload=True,
             )

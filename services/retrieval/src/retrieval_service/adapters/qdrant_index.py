@@ -1,4 +1,4 @@
-"""ChunkIndex on a Qdrant server: a dense and a BM25 sparse vector per chunk, fused with RRF.
+"""ChunkIndex on a Qdrant server: a dense and a BM25 sparse vector per chunk, fused (RRF, DBSF).
 
 One point per chunk, id = uuid5(tenant/document#index), so a redelivered message
 overwrites the same points. The service selects this adapter when RETRIEVAL_QDRANT_URL is
@@ -25,7 +25,7 @@ from retrieval_service.adapters._layout import (
     lexical_text,
     passage_hit,
 )
-from retrieval_service.core import Fusion
+from retrieval_service.core import Fusion, distribution_based_score_fusion, side_weights
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,7 +97,7 @@ class QdrantChunkIndex:
         return indexed(event, IndexStatus.INDEXED, len(points))
 
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
-        """Dense and BM25 candidates under the tenant/group/metadata filter, fused by RRF."""
+        """Dense and BM25 candidates under the tenant/group/metadata filter, fused as asked."""
         where = _search_filter(query)
         sparse = self._lexical.encode_query(query.text)
         sparse_query = models.SparseVector(indices=sparse.indices, values=sparse.values)
@@ -114,21 +114,62 @@ class QdrantChunkIndex:
                 self._collection, **single, query_filter=where, limit=query.top_k, with_payload=True
             )
         else:
-            candidates = query.top_k * CANDIDATE_FACTOR
-            response = await self._client.query_points(
+            return await self._fused(query, dense, sparse_query, where)
+        return [passage_hit(point.id, point.score, point.payload) for point in response.points]
+
+    async def _fused(
+        self,
+        query: SearchQuery,
+        dense: list[float],
+        sparse_query: models.SparseVector,
+        where: models.Filter,
+    ) -> list[PassageHit]:
+        """Both sides' candidates, fused by RRF or DBSF (weighted DBSF: here)."""
+        candidates = query.top_k * CANDIDATE_FACTOR
+        sides = [
+            models.Prefetch(query=dense, using=DENSE, filter=where, limit=candidates),
+            models.Prefetch(query=sparse_query, using=SPARSE, filter=where, limit=candidates),
+        ]
+        weights = side_weights(query.dense_weight)
+        if query.fusion is Fusion.DBSF and weights is not None:
+            # Qdrant's DBSF takes no weights: fetch both sides in one batch, fuse them here.
+            responses = await self._client.query_batch_points(
                 self._collection,
-                prefetch=[
-                    models.Prefetch(query=dense, using=DENSE, filter=where, limit=candidates),
-                    models.Prefetch(
-                        query=sparse_query, using=SPARSE, filter=where, limit=candidates
-                    ),
+                requests=[
+                    models.QueryRequest(
+                        query=side.query,
+                        using=side.using,
+                        filter=where,
+                        limit=candidates,
+                        with_payload=True,
+                    )
+                    for side in sides
                 ],
-                # Both prefetches are filtered already; filtering the fused list again
-                # would only repeat the work.
-                query=models.RrfQuery(rrf=models.Rrf(k=QDRANT_RRF_K)),
-                limit=query.top_k,
-                with_payload=True,
             )
+            fused = distribution_based_score_fusion(
+                [r.points for r in responses],
+                key=lambda p: str(p.id),
+                score=lambda p: p.score,
+                limit=query.top_k,
+                weights=weights,
+            )
+            return [passage_hit(p.id, score, p.payload) for p, score in fused]
+        fusion: models.Query = (
+            models.FusionQuery(fusion=models.Fusion.DBSF)
+            if query.fusion is Fusion.DBSF
+            else models.RrfQuery(
+                rrf=models.Rrf(k=QDRANT_RRF_K, weights=list(weights) if weights else None)
+            )
+        )
+        response = await self._client.query_points(
+            self._collection,
+            prefetch=sides,
+            # Both prefetches are filtered already; filtering the fused list again
+            # would only repeat the work.
+            query=fusion,
+            limit=query.top_k,
+            with_payload=True,
+        )
         return [passage_hit(point.id, point.score, point.payload) for point in response.points]
 
     async def stored_vectors(

@@ -1,4 +1,4 @@
-"""ChunkIndex with dense vectors in Qdrant and BM25 in OpenSearch, fused here with RRF."""
+"""ChunkIndex with dense vectors in Qdrant and BM25 in OpenSearch, fused here (RRF or DBSF)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from contracts import IndexStatus
-from retrieval_service.core import Fusion, reciprocal_rank_fusion
+from retrieval_service.core import (
+    Fusion,
+    distribution_based_score_fusion,
+    reciprocal_rank_fusion,
+    side_weights,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,18 +49,32 @@ class SplitChunkIndex:
         return indexed
 
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
-        """Dense from Qdrant, BM25 from OpenSearch, fused by reciprocal rank."""
+        """Dense from Qdrant, BM25 from OpenSearch, fused here as the query asks."""
         if query.fusion is Fusion.DENSE_ONLY:
             return await self._dense.search(query, dense)
         if query.fusion is Fusion.SPARSE_ONLY:
             return await self._lexical.search(query)
         wide = query.model_copy(update={"top_k": query.top_k * _CANDIDATE_FACTOR})
         dense_hits, lexical_hits = await asyncio.gather(
-            self._dense.search(wide.model_copy(update={"fusion": Fusion.DENSE_ONLY}), dense),
+            self._dense.search(
+                wide.model_copy(update={"fusion": Fusion.DENSE_ONLY, "dense_weight": None}), dense
+            ),
             self._lexical.search(wide),
         )
-        fused = reciprocal_rank_fusion(
-            [dense_hits, lexical_hits], key=lambda h: h.chunk_id, limit=query.top_k
+        sides = [dense_hits, lexical_hits]
+        weights = side_weights(query.dense_weight)
+        fused = (
+            distribution_based_score_fusion(
+                sides,
+                key=lambda h: h.chunk_id,
+                score=lambda h: h.score,
+                limit=query.top_k,
+                weights=weights,
+            )
+            if query.fusion is Fusion.DBSF
+            else reciprocal_rank_fusion(
+                sides, key=lambda h: h.chunk_id, limit=query.top_k, weights=weights
+            )
         )
         return [dataclasses.replace(hit, score=score) for hit, score in fused]
 

@@ -1,9 +1,13 @@
-"""Pure retrieval logic: lexical encoding and query validation."""
+"""Pure retrieval logic: lexical encoding, fusion and query validation."""
 
 from __future__ import annotations
 
 from retrieval_service.core.bm25 import Bm25Encoder, SparseVector
-from retrieval_service.core.fusion import reciprocal_rank_fusion
+from retrieval_service.core.fusion import (
+    distribution_based_score_fusion,
+    reciprocal_rank_fusion,
+    side_weights,
+)
 from retrieval_service.core.query import Fusion, SearchQuery
 
 __all__ = (
@@ -11,5 +15,7 @@ __all__ = (
     "Fusion",
     "SearchQuery",
     "SparseVector",
+    "distribution_based_score_fusion",
     "reciprocal_rank_fusion",
+    "side_weights",
 )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
 
@@ -19,6 +26,12 @@ class Fusion(StrEnum):
     RRF = "rrf"
     DENSE_ONLY = "dense"
     SPARSE_ONLY = "sparse"
+    DBSF = "dbsf"
+
+    @property
+    def is_fused(self) -> bool:
+        """Whether both sides are searched and combined (a dense weight applies)."""
+        return self in (Fusion.RRF, Fusion.DBSF)
 
 
 class SearchQuery(BaseModel):
@@ -38,3 +51,13 @@ class SearchQuery(BaseModel):
         default_factory=dict, max_length=32
     )
     fusion: Fusion = Fusion.RRF
+    #: Share of the dense side in a fused method; None means equal weights.
+    dense_weight: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("dense_weight")
+    @classmethod
+    def _weight_needs_two_sides(cls, value: float | None, info: ValidationInfo) -> float | None:
+        fusion = info.data.get("fusion")
+        if value is not None and fusion is not None and not fusion.is_fused:
+            raise ValueError(f"applies to RRF and DBSF only, not to {fusion.value} alone")
+        return value
