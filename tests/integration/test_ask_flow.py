@@ -11,7 +11,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from contracts import topics
-from contracts.rpc import assistant_pb2, common_pb2
+from contracts.rpc import assistant_pb2, common_pb2, retrieval_pb2
 from platform_stack.documents import push_documents, read_topic, run, wait_for_indexed
 
 pytestmark = pytest.mark.integration
@@ -258,3 +258,45 @@ def test_arithmetic_is_answered_by_the_calculator_never_the_documents(assistant,
         timeout=20,
     )
     assert forced.route == "documents" and forced.route_reason == "requested by the caller"
+
+
+def test_search_and_ask_pass_the_fusion_method_and_dense_weight_to_retrieval(
+    assistant, principal, indexed_tenant
+):
+    def search(**fields: object) -> list[tuple[str, float]]:
+        response = assistant.Search(
+            assistant_pb2.SearchRequest(
+                principal=principal, query="laptop disk encryption", top_k=5, **fields
+            ),
+            timeout=30,
+        )
+        return [(p.document_id, p.score) for p in response.passages]
+
+    rrf = search()  # the server's default
+    assert rrf[0][0] == "it"
+    # RRF scores are at most 2 / 61; DBSF scores are sums of normalized scores.
+    dbsf = search(fusion=retrieval_pb2.FUSION_METHOD_DBSF)
+    assert dbsf[0][0] == "it" and dbsf[0][1] > 2 / 61
+    # A weight of 0.5 is the unweighted fusion (the engine's), fused by the service.
+    halfway = search(fusion=retrieval_pb2.FUSION_METHOD_DBSF, dense_weight=0.5)
+    assert [d for d, _ in halfway] == [d for d, _ in dbsf]
+    assert [s for _, s in halfway] == pytest.approx([s for _, s in dbsf], rel=1e-4)
+    with pytest.raises(grpc.RpcError) as single_side:
+        search(fusion=retrieval_pb2.FUSION_METHOD_DENSE_ONLY, dense_weight=0.3)
+    assert single_side.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(single_side.value) == ["dense_weight"]
+
+    answer = assistant.Ask(
+        _ask(
+            "Which laptops need disk encryption?",
+            principal,
+            fusion=retrieval_pb2.FUSION_METHOD_DBSF,
+            dense_weight=0.7,
+            bypass_cache=True,
+        ),
+        timeout=30,
+    )
+    assert answer.citations[0].document_id == "it"
+    with pytest.raises(grpc.RpcError) as out_of_range:
+        assistant.Ask(_ask("Which laptops?", principal, dense_weight=1.5), timeout=10)
+    assert _violations(out_of_range.value) == ["dense_weight"]

@@ -80,7 +80,12 @@ class Assistant:
         retrieval_started_ms = time.time_ns() // 1_000_000
         retrieved = await self._peers.retrieval.Retrieve(
             retrieval_pb2.RetrieveRequest(
-                principal=principal, query=question, top_k=ask.top_k, filters=ask.filters
+                principal=principal,
+                query=question,
+                top_k=ask.top_k,
+                filters=ask.filters,
+                fusion=ask.fusion,  # type: ignore[arg-type] - a validated FusionMethod value
+                dense_weight=ask.dense_weight,
             )
         )
         timings.retrieval_ms = _ms(mark)
@@ -151,6 +156,8 @@ class Assistant:
                 query=request.query,
                 top_k=request.top_k,
                 filters=request.filters,
+                fusion=request.fusion,
+                dense_weight=(request.dense_weight if request.HasField("dense_weight") else None),
             )
         )
         return assistant_pb2.SearchResponse(

@@ -83,6 +83,10 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                 "bypass_cache": request.bypass_cache,
                 "prompt_version": request.prompt_version or self._prompt_version,
                 "route": request.route or "auto",
+                "fusion": request.fusion,
+                "dense_weight": (
+                    request.dense_weight if request.HasField("dense_weight") else None
+                ),
             },
             request_fields=PRINCIPAL_FIELDS,
         )

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def answer_cache_key(ask: AskInput) -> str:
     """Stable key; freshness against document changes is checked by the cache itself."""
-    material = {
+    material: dict[str, object] = {
         "tenant": ask.tenant,
         "groups": sorted(set(ask.groups)),
         "question": " ".join(ask.question.lower().split()),
@@ -20,5 +20,10 @@ def answer_cache_key(ask: AskInput) -> str:
         "filters": sorted(ask.filters.items()),
         "prompt": ask.prompt_version,
     }
+    # Only when asked for: keys of requests that leave fusion to retrieval stay as they were.
+    if ask.fusion:
+        material["fusion"] = ask.fusion
+    if ask.dense_weight is not None:
+        material["dense_weight"] = round(ask.dense_weight, 6)
     digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
     return f"genai:answer:{ask.tenant}:{digest}"

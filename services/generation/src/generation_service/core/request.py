@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
+from contracts.rpc import retrieval_pb2
 from generation_service.core.routing import RouteName
 
 MAX_QUESTION_CHARS = 4000
@@ -36,6 +37,18 @@ class AskInput(BaseModel):
     bypass_cache: bool = False
     prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+@[0-9]+$")]
     route: RouteName = RouteName.AUTO
+    #: retrieval's FusionMethod, passed through; 0 (unspecified) lets retrieval choose.
+    fusion: int = 0
+    #: Dense weight of a fused method, passed through; None lets retrieval choose.
+    dense_weight: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("fusion")
+    @classmethod
+    def _known_fusion(cls, value: int) -> int:
+        if value not in retrieval_pb2.FusionMethod.values():
+            known = ", ".join(retrieval_pb2.FusionMethod.keys())
+            raise ValueError(f"unknown method {value}; known: {known}")
+        return value
 
 
 class FeedbackTarget(BaseModel):
