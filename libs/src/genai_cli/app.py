@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from genai_cli import eval as evaluate
 from genai_cli import ingest, produce, stack, tail
 from genai_cli.errors import CliError
 
@@ -16,9 +17,10 @@ __all__ = ("build_parser", "main")
 
 _DESCRIPTION = (
     "The GenAI platform from the command line: run the embedded stack (up, down, status, "
-    "demo), load files as documents (ingest), and send or read raw Kafka records (produce, "
-    "tail). Kafka commands talk to --bootstrap, else $KAFKA_BOOTSTRAP_SERVERS, else the "
-    "embedded stack's broker (127.0.0.1:19092, or $GENAI_KAFKA_PORT)."
+    "demo), load files as documents (ingest), send or read raw Kafka records (produce, "
+    "tail), and measure retrieval quality on a dataset (eval retrieval). Kafka commands "
+    "talk to --bootstrap, else $KAFKA_BOOTSTRAP_SERVERS, else the embedded stack's broker "
+    "(127.0.0.1:19092, or $GENAI_KAFKA_PORT)."
 )
 
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_parser(commands)
     produce.add_parser(commands)
     tail.add_parser(commands)
+    evaluate.add_parser(commands)
     return parser
 
 
