@@ -198,6 +198,9 @@ class TritonPythonModel:
             self._finish_with_error(sender, _error(str(exc)))
             return
         generation = Generation()
+        if sender.is_cancelled():  # cancelled while it waited in Triton's queue
+            self._finish_with_error(sender, _error("request cancelled", "CANCELLED"))
+            return
 
         def on_chunk(chunk: dict[str, Any]) -> bool:
             """Send one token; return True to make llama.cpp stop."""
@@ -207,7 +210,11 @@ class TritonPythonModel:
                 generation.error = _error(f"text_generation failed: {exc}", "INTERNAL")
                 return True
 
-        result = self._server.handle_chat_completions(body, on_chunk)
+        try:
+            result = self._server.handle_chat_completions(body, on_chunk)
+        except ValueError as exc:  # llama.cpp's own request validation
+            self._finish_with_error(sender, _error(str(exc)))
+            return
         if isinstance(result, dict) and "error" in result:
             self._on_chunk(result, sender, generation)
         if generation.cancelled:
