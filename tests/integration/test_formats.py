@@ -162,3 +162,14 @@ def test_every_format_is_indexed_and_bad_files_are_dead_lettered(
     assert "licence" in page_text[pdf_hit.start : pdf_hit.end]
     md_hit = next(p for p in _search(assistant, principal, "winter tyres") if p.document_id == "md")
     assert md_hit.heading == "Fleet > Tyres" and md_hit.page == 0
+    # An answer's citation points at the same place: page, heading and offsets.
+    answer = assistant.Ask(
+        assistant_pb2.AskRequest(
+            principal=principal, question="When must a forklift licence be renewed?"
+        ),
+        timeout=30,
+    )
+    cited = [c for c in answer.citations if c.document_id == "pdf"]
+    assert cited, answer
+    assert (cited[0].page, cited[0].heading) == (2, "Forklifts")
+    assert "licence" in page_text[cited[0].start : cited[0].end]
