@@ -13,6 +13,7 @@ A query with nothing judged relevant scores 0 everywhere (the caller should skip
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
+    "PairedDifference",
     "QueryScores",
     "Summary",
     "mrr_at",
     "ndcg_at",
+    "paired_difference",
     "percentile",
     "pool_by_document",
     "recall_at",
@@ -143,4 +146,48 @@ def summarize(name: str, scores: Sequence[QueryScores]) -> Summary:
         mrr_at_10=mean(s.mrr_at_10 for s in scores),
         p50_ms=percentile(latencies, 50),
         p95_ms=percentile(latencies, 95),
+    )
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Mean per-query difference of a metric (candidate - baseline), with a bootstrap interval."""
+
+    mean: float
+    low: float
+    high: float
+    wins: int
+    losses: int
+
+
+def paired_difference(
+    candidate: Sequence[float],
+    baseline: Sequence[float],
+    *,
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> PairedDifference:
+    """Percentile bootstrap over queries of the mean difference; deterministic for a seed.
+
+    The same queries are drawn for both sides (a paired test), so per-query difficulty,
+    which dominates the spread of every metric, cancels out.
+    """
+    if len(candidate) != len(baseline):
+        raise ValueError(f"{len(candidate)} candidate scores against {len(baseline)}")
+    differences = [c - b for c, b in zip(candidate, baseline, strict=True)]
+    if not differences:
+        return PairedDifference(0.0, 0.0, 0.0, 0, 0)
+    rng = random.Random(seed)  # noqa: S311 - resampling, not secrets
+    n = len(differences)
+    means = sorted(
+        math.fsum(differences[rng.randrange(n)] for _ in range(n)) / n for _ in range(resamples)
+    )
+    tail = (1.0 - confidence) / 2 * 100
+    return PairedDifference(
+        mean=math.fsum(differences) / n,
+        low=percentile(means, tail),
+        high=percentile(means, 100 - tail),
+        wins=sum(d > 0 for d in differences),
+        losses=sum(d < 0 for d in differences),
     )

@@ -79,6 +79,22 @@ def test_reports_hold_every_configuration_and_mark_the_best(tmp_path) -> None:
     )
     assert "| **dense** | 0.420 |" in fragment and "| bm25 | 0.310 |" in fragment
     assert POOLING in fragment and "genai eval retrieval d" in fragment
+    difference = SimpleNamespace(mean=0.11, low=0.02, high=0.2, wins=30, losses=12)
+    versus = markdown_fragment(
+        summaries,
+        heading="h",
+        facts=[],
+        command="c",
+        differences={"dense": difference},
+        baseline="bm25",
+    )
+    assert "ΔnDCG@10 vs bm25 [95% CI]" in versus
+    assert (
+        "| **dense** | 0.420 | 0.500 | 0.900 | 0.600 | 12.3 | 45.6 | +0.110 [+0.020, +0.200] | 30/12 |"
+        in versus
+    )
+    assert "| bm25 | 0.310 | 0.500 | 0.900 | 0.600 | 12.3 | 45.6 | (baseline) |  |" in versus
+    assert "+0.110" in console_table(summaries, {"dense": difference}, "bm25")
     chart = tmp_path / "chart.png"
     write_chart(summaries, chart, title="python-faq")
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

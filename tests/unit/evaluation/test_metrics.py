@@ -72,3 +72,20 @@ def test_a_summary_is_the_mean_of_each_metric_and_latency_percentiles() -> None:
     assert summary.recall_at_10 == summary.recall_at_100 == 1.0
     assert summary.ndcg_at_10 == pytest.approx((1 + 1 / math.log2(3)) / 2)
     assert (summary.p50_ms, summary.p95_ms) == pytest.approx((20.0, 29.0))
+
+
+def test_the_paired_bootstrap_brackets_the_mean_difference_and_counts_wins() -> None:
+    baseline = [0.2, 0.5, 0.0, 1.0, 0.3, 0.4]
+    better = [b + 0.1 for b in baseline]
+    same = metrics.paired_difference(baseline, baseline)
+    assert (same.mean, same.low, same.high, same.wins, same.losses) == (0.0, 0.0, 0.0, 0, 0)
+    shifted = metrics.paired_difference(better, baseline, resamples=500)
+    assert shifted.mean == pytest.approx(0.1) and shifted.wins == 6
+    assert shifted.low == pytest.approx(0.1) and shifted.high == pytest.approx(0.1)
+    mixed = metrics.paired_difference([0.9, 0.1, 0.6, 0.2], [0.1, 0.9, 0.5, 0.2], resamples=2000)
+    assert mixed.low < mixed.mean < mixed.high and (mixed.wins, mixed.losses) == (2, 1)
+    assert metrics.paired_difference([0.9, 0.1], [0.1, 0.9], seed=3) == metrics.paired_difference(
+        [0.9, 0.1], [0.1, 0.9], seed=3
+    )
+    with pytest.raises(ValueError, match="2 candidate scores against 1"):
+        metrics.paired_difference([0.1, 0.2], [0.1])

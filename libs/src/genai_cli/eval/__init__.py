@@ -78,6 +78,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     retrieval.add_argument("--split", default="test", help="qrels/<SPLIT>.tsv (default: test)")
     retrieval.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="configuration the others are compared with, per query (default: rrf when "
+        "measured, else the first)",
+    )
+    retrieval.add_argument(
         "--output", type=Path, metavar="FILE.md", help="write the table as a markdown fragment"
     )
     retrieval.add_argument("--chart", type=Path, metavar="FILE.png", help="write a bar chart")
@@ -99,6 +105,10 @@ def run_retrieval(args: argparse.Namespace) -> int:
     """Index the corpus, ask every query per configuration, report."""
     beir, metrics = _evaluation_module("beir"), _evaluation_module("metrics")
     configs = parse_configs(args.configs)
+    names = [c.name for c in configs]
+    baseline = args.baseline or ("rrf" if "rrf" in names else names[0])
+    if baseline not in names:
+        raise CliError(f"--baseline {baseline!r} is not one of --configs ({', '.join(names)})")
     tenant = args.tenant or _default_tenant(args.dataset)
     if not re.fullmatch(TENANT_PATTERN, tenant):
         raise CliError(f"--tenant {tenant!r} does not match {TENANT_PATTERN}")
@@ -139,6 +149,7 @@ def run_retrieval(args: argparse.Namespace) -> int:
 
     corpus_ids = {d.document_id: d.corpus_id for d in documents}
     summaries = []
+    per_query: dict[str, list[float]] = {}
     for config in configs:
         answers = run_queries(address, config, [(q.id, q.text) for q in queries], tenant=tenant)
         scores = [
@@ -152,9 +163,23 @@ def run_retrieval(args: argparse.Namespace) -> int:
             for a in answers
         ]
         summaries.append(metrics.summarize(config.name, scores))
-    print(console_table(summaries))  # noqa: T201 - CLI output
+        per_query[config.name] = [s.ndcg_at_10 for s in scores]
+    differences = {
+        name: metrics.paired_difference(values, per_query[baseline])
+        for name, values in per_query.items()
+        if name != baseline
+    }
+    print(console_table(summaries, differences, baseline))  # noqa: T201 - CLI output
     if args.output or args.chart:
-        _write(args, summaries, dataset=dataset, queries=len(queries), ingest=ingest)
+        _write(
+            args,
+            summaries,
+            dataset=dataset,
+            queries=len(queries),
+            ingest=ingest,
+            differences=differences,
+            baseline=baseline,
+        )
     return 0
 
 
@@ -188,7 +213,14 @@ def _write(args: argparse.Namespace, summaries: list[Any], **run: Any) -> None:
     )
     if args.output:
         args.output.write_text(
-            markdown_fragment(summaries, heading=name, facts=facts, command=command),
+            markdown_fragment(
+                summaries,
+                heading=name,
+                facts=facts,
+                command=command,
+                differences=run["differences"],
+                baseline=run["baseline"],
+            ),
             encoding="utf-8",
         )
         _say(f"wrote {args.output}")

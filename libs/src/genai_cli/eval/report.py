@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from genai_cli.errors import CliError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
 __all__ = ("POOLING", "console_table", "markdown_fragment", "write_chart")
@@ -21,6 +21,17 @@ POOLING = (
 _COLUMNS = ("nDCG@10", "Recall@10", "Recall@100", "MRR@10", "p50 ms", "p95 ms")
 
 
+def _versus(baseline: str) -> tuple[str, str]:
+    return f"ΔnDCG@10 vs {baseline} [95% CI]", "queries better/worse"
+
+
+def _difference_cells(name: str, differences: Mapping[str, Any], baseline: str) -> list[str]:
+    if name == baseline:
+        return ["(baseline)", ""]
+    d = differences[name]
+    return [f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]", f"{d.wins}/{d.losses}"]
+
+
 def _cells(summary: Any) -> list[str]:
     return [
         f"{summary.ndcg_at_10:.3f}",
@@ -32,9 +43,19 @@ def _cells(summary: Any) -> list[str]:
     ]
 
 
-def console_table(summaries: Sequence[Any]) -> str:
+def console_table(
+    summaries: Sequence[Any], differences: Mapping[str, Any] | None = None, baseline: str = ""
+) -> str:
     """Aligned plain-text table, one row per configuration."""
-    rows = [["configuration", *_COLUMNS]] + [[s.name, *_cells(s)] for s in summaries]
+    extra = list(_versus(baseline)) if differences else []
+    rows = [["configuration", *_COLUMNS, *extra]] + [
+        [
+            s.name,
+            *_cells(s),
+            *(_difference_cells(s.name, differences, baseline) if differences else []),
+        ]
+        for s in summaries
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(
@@ -46,23 +67,46 @@ def console_table(summaries: Sequence[Any]) -> str:
 
 
 def markdown_fragment(
-    summaries: Sequence[Any], *, heading: str, facts: Sequence[str], command: str
+    summaries: Sequence[Any],
+    *,
+    heading: str,
+    facts: Sequence[str],
+    command: str,
+    differences: Mapping[str, Any] | None = None,
+    baseline: str = "",
 ) -> str:
     """A section for EVALUATION.md: what was measured, the table, and how to rerun it."""
     best = max(summaries, key=lambda s: s.ndcg_at_10)
+    columns = [*_COLUMNS, *(_versus(baseline) if differences else ())]
+
+    def row(s: Any) -> str:
+        cells = [
+            *_cells(s),
+            *(_difference_cells(s.name, differences, baseline) if differences else []),
+        ]
+        return f"| {'**' + s.name + '**' if s is best else s.name} | " + " | ".join(cells) + " |"
+
     lines = [
         f"#### {heading}",
         "",
         *facts,
         "",
-        f"| configuration ({summaries[0].queries} queries) | " + " | ".join(_COLUMNS) + " |",
-        "|---" * (len(_COLUMNS) + 1) + "|",
-        *(
-            f"| {'**' + s.name + '**' if s is best else s.name} | " + " | ".join(_cells(s)) + " |"
-            for s in summaries
-        ),
+        f"| configuration ({summaries[0].queries} queries) | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(row(s) for s in summaries),
         "",
         POOLING,
+        *(
+            [
+                "",
+                f"ΔnDCG@10: mean per-query difference from {baseline}, with a 95% paired "
+                "bootstrap interval over the queries (10,000 resamples, seed 0); an interval "
+                "that holds 0 is no evidence of a difference. Better/worse: queries whose "
+                f"nDCG@10 is higher/lower than {baseline}'s.",
+            ]
+            if differences
+            else []
+        ),
         "",
         "```",
         command,
