@@ -9,13 +9,19 @@ from platform_triton.errors import (
     TritonInferenceError,
     TritonUnavailable,
 )
-from platform_triton.generation import Completion, GenerationUsage, TritonGenerationClient
+from platform_triton.generation import (
+    Completion,
+    GenerationUsage,
+    TokenCounts,
+    TritonGenerationClient,
+)
 from platform_triton.server import find_tritonserver, tritonserver_command
 
 __all__ = [
     "Completion",
     "GenerationUsage",
     "PlatformTritonError",
+    "TokenCounts",
     "TritonBinaryMissing",
     "TritonEmbeddingClient",
     "TritonGenerationClient",

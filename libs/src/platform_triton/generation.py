@@ -38,6 +38,14 @@ class GenerationUsage:
 
 
 @dataclass(frozen=True)
+class TokenCounts:
+    """The model's own token count of each text, and its context window in tokens."""
+
+    counts: list[int]
+    n_ctx: int
+
+
+@dataclass(frozen=True)
 class Completion:
     """A whole completion: the concatenated text and its usage."""
 
@@ -182,6 +190,41 @@ class TritonGenerationClient:
             except (TimeoutError, OSError) as exc:
                 raise TritonUnavailable(f"triton {self._url}: {exc!r}") from exc
             yield item
+
+    async def count_tokens(
+        self, texts: Sequence[str], *, timeout_s: float | None = None
+    ) -> TokenCounts:
+        """Count each text's tokens with the model's tokenizer (the model's tokenize mode)."""
+        if not texts:
+            raise ValueError("count_tokens takes at least one text")
+        request = {
+            "model_name": self._model,
+            "inputs": [_bytes_input("TOKENIZE", list(texts))],
+            "request_id": uuid.uuid4().hex,
+        }
+        done = asyncio.Event()
+
+        async def requests() -> AsyncIterator[dict[str, Any]]:
+            yield request
+            await done.wait()
+
+        deadline = self._timeout_s if timeout_s is None else timeout_s
+        responses = self._grpc().stream_infer(requests(), stream_timeout=deadline)
+        try:
+            async for result, error in self._mapped(responses):
+                if error is not None:
+                    raise TritonInferenceError(
+                        f"triton {self._url} model {self._model}: {error.message()}"
+                    ) from error
+                counts = result.as_numpy("TOKEN_COUNTS")
+                return TokenCounts(
+                    counts=[int(c) for c in counts.reshape(-1)],
+                    n_ctx=int(_first(result, "N_CTX")),
+                )
+            raise TritonUnavailable(f"triton {self._url}: stream ended before the token counts")
+        finally:
+            done.set()
+            responses.cancel()
 
     async def complete(
         self,

@@ -57,6 +57,16 @@ class AssistantStub:
                 request_serializer=genai_dot_v1_dot_assistant__pb2.SubmitFeedbackRequest.SerializeToString,
                 response_deserializer=genai_dot_v1_dot_assistant__pb2.SubmitFeedbackResponse.FromString,
                 _registered_method=True)
+        self.ListPrompts = channel.unary_unary(
+                '/genai.v1.Assistant/ListPrompts',
+                request_serializer=genai_dot_v1_dot_assistant__pb2.ListPromptsRequest.SerializeToString,
+                response_deserializer=genai_dot_v1_dot_assistant__pb2.ListPromptsResponse.FromString,
+                _registered_method=True)
+        self.GetPassage = channel.unary_unary(
+                '/genai.v1.Assistant/GetPassage',
+                request_serializer=genai_dot_v1_dot_assistant__pb2.GetPassageRequest.SerializeToString,
+                response_deserializer=genai_dot_v1_dot_assistant__pb2.GetPassageResponse.FromString,
+                _registered_method=True)
 
 
 class AssistantServicer:
@@ -94,6 +104,21 @@ class AssistantServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPrompts(self, request, context):
+        """The prompt versions this server answers with, and their labels.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPassage(self, request, context):
+        """One cited passage and its neighbours (the previous and next chunk of the same
+        document), for clients that fetch the text of a citation only when it is opened.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssistantServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +141,16 @@ def add_AssistantServicer_to_server(servicer, server):
                     servicer.SubmitFeedback,
                     request_deserializer=genai_dot_v1_dot_assistant__pb2.SubmitFeedbackRequest.FromString,
                     response_serializer=genai_dot_v1_dot_assistant__pb2.SubmitFeedbackResponse.SerializeToString,
+            ),
+            'ListPrompts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPrompts,
+                    request_deserializer=genai_dot_v1_dot_assistant__pb2.ListPromptsRequest.FromString,
+                    response_serializer=genai_dot_v1_dot_assistant__pb2.ListPromptsResponse.SerializeToString,
+            ),
+            'GetPassage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPassage,
+                    request_deserializer=genai_dot_v1_dot_assistant__pb2.GetPassageRequest.FromString,
+                    response_serializer=genai_dot_v1_dot_assistant__pb2.GetPassageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -229,6 +264,60 @@ class Assistant:
             '/genai.v1.Assistant/SubmitFeedback',
             genai_dot_v1_dot_assistant__pb2.SubmitFeedbackRequest.SerializeToString,
             genai_dot_v1_dot_assistant__pb2.SubmitFeedbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPrompts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/genai.v1.Assistant/ListPrompts',
+            genai_dot_v1_dot_assistant__pb2.ListPromptsRequest.SerializeToString,
+            genai_dot_v1_dot_assistant__pb2.ListPromptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPassage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/genai.v1.Assistant/GetPassage',
+            genai_dot_v1_dot_assistant__pb2.GetPassageRequest.SerializeToString,
+            genai_dot_v1_dot_assistant__pb2.GetPassageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -90,15 +90,19 @@ class Usage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
 
 class Timings(_message.Message):
-    __slots__ = ("guardrail_input_ms", "retrieval_ms", "generation_ms", "guardrail_output_ms", "total_ms")
+    __slots__ = ("guardrail_input_ms", "retrieval_ms", "generation_ms", "guardrail_output_ms", "total_ms", "time_to_first_token_ms", "before_model_ms")
     GUARDRAIL_INPUT_MS_FIELD_NUMBER: _ClassVar[int]
     RETRIEVAL_MS_FIELD_NUMBER: _ClassVar[int]
     GENERATION_MS_FIELD_NUMBER: _ClassVar[int]
     GUARDRAIL_OUTPUT_MS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_MS_FIELD_NUMBER: _ClassVar[int]
+    TIME_TO_FIRST_TOKEN_MS_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_MODEL_MS_FIELD_NUMBER: _ClassVar[int]
     guardrail_input_ms: float
     retrieval_ms: float
     generation_ms: float
     guardrail_output_ms: float
     total_ms: float
-    def __init__(self, guardrail_input_ms: _Optional[float] = ..., retrieval_ms: _Optional[float] = ..., generation_ms: _Optional[float] = ..., guardrail_output_ms: _Optional[float] = ..., total_ms: _Optional[float] = ...) -> None: ...
+    time_to_first_token_ms: float
+    before_model_ms: float
+    def __init__(self, guardrail_input_ms: _Optional[float] = ..., retrieval_ms: _Optional[float] = ..., generation_ms: _Optional[float] = ..., guardrail_output_ms: _Optional[float] = ..., total_ms: _Optional[float] = ..., time_to_first_token_ms: _Optional[float] = ..., before_model_ms: _Optional[float] = ...) -> None: ...

@@ -45,6 +45,11 @@ class RetrievalStub:
                 request_serializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsRequest.SerializeToString,
                 response_deserializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsResponse.FromString,
                 _registered_method=True)
+        self.GetChunk = channel.unary_unary(
+                '/genai.v1.Retrieval/GetChunk',
+                request_serializer=genai_dot_v1_dot_retrieval__pb2.GetChunkRequest.SerializeToString,
+                response_deserializer=genai_dot_v1_dot_retrieval__pb2.GetChunkResponse.FromString,
+                _registered_method=True)
 
 
 class RetrievalServicer:
@@ -65,6 +70,14 @@ class RetrievalServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetChunk(self, request, context):
+        """One chunk by id and its neighbours in the same document (chunk_index - 1 and + 1),
+        under the principal's tenant and groups: another tenant's chunk is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RetrievalServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +90,11 @@ def add_RetrievalServicer_to_server(servicer, server):
                     servicer.LookupVectors,
                     request_deserializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsRequest.FromString,
                     response_serializer=genai_dot_v1_dot_retrieval__pb2.LookupVectorsResponse.SerializeToString,
+            ),
+            'GetChunk': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChunk,
+                    request_deserializer=genai_dot_v1_dot_retrieval__pb2.GetChunkRequest.FromString,
+                    response_serializer=genai_dot_v1_dot_retrieval__pb2.GetChunkResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +152,33 @@ class Retrieval:
             '/genai.v1.Retrieval/LookupVectors',
             genai_dot_v1_dot_retrieval__pb2.LookupVectorsRequest.SerializeToString,
             genai_dot_v1_dot_retrieval__pb2.LookupVectorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChunk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/genai.v1.Retrieval/GetChunk',
+            genai_dot_v1_dot_retrieval__pb2.GetChunkRequest.SerializeToString,
+            genai_dot_v1_dot_retrieval__pb2.GetChunkResponse.FromString,
             options,
             channel_credentials,
             insecure,
