@@ -201,6 +201,8 @@ class Stack:
                 "GENERATION_RETRIEVAL_ADDR": cfg.address("retrieval"),
                 "GENERATION_GUARDRAIL_ADDR": cfg.address("guardrail"),
                 "GENERATION_FEEDBACK_ADDR": cfg.address("feedback"),
+                # Model prompts (grounded@1) run on the stack's Triton; extractive@1 stays default.
+                "GENERATION_TRITON_URL": cfg.address("triton"),
             }
         )
         return env

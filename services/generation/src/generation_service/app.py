@@ -10,19 +10,30 @@ from redis.asyncio import Redis
 from contracts import topics
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc
 from generation_service import SERVICE_NAME
-from generation_service.adapters import AnswerCache, Peers
+from generation_service.adapters import (
+    AnswerCache,
+    OpenAIModel,
+    Peers,
+    TritonModel,
+    load_prompts,
+)
 from generation_service.assistant import Assistant
-from generation_service.core import ExtractiveEngine
+from generation_service.core import EngineKind, ExtractiveEngine, PromptError, PromptRegistry
 from generation_service.handlers import build_router
+from generation_service.llm import ModelEngine
 from generation_service.rpc import AssistantServicer
 from platform_grpc import ServiceRegistration
 from platform_kafka import build_broker
+from platform_logging import get_logger
 from platform_service import ServiceParts
+from platform_triton import TritonGenerationClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from generation_service.settings import Settings
+
+_log = get_logger(__name__)
 
 
 @contextlib.asynccontextmanager
@@ -33,8 +44,20 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     )
     cache = AnswerCache(redis, ttl_s=settings.cache_ttl_s, answer_ttl_s=settings.answer_ttl_s)
     peers = Peers.connect(settings)
-    engine = ExtractiveEngine()
-    assistant = Assistant(peers=peers, cache=cache, engines={engine.name: engine})
+    models = _model_engines(settings)
+    prompts = _servable(load_prompts(settings.prompts_dir), models)
+    if prompts.resolve(settings.prompt_version) is None:
+        raise PromptError(
+            f"default prompt {settings.prompt_version!r} not served: {prompts.known()}"
+        )
+    assistant = Assistant(
+        peers=peers,
+        cache=cache,
+        prompts=prompts,
+        extractive=ExtractiveEngine(),
+        models=models,
+        prices=settings.prices,
+    )
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
     broker.include_router(
         build_router(broker=broker, cache=cache, group_id=settings.consumer_group)
@@ -61,4 +84,36 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
         )
     finally:
         await peers.close()
+        for model in models.values():
+            await model.client.close()
         await redis.aclose()
+
+
+def _model_engines(settings: Settings) -> dict[EngineKind, ModelEngine]:
+    """The model clients configured: Triton's, an OpenAI-compatible endpoint's."""
+    engines: dict[EngineKind, ModelEngine] = {}
+    if settings.triton_url:
+        client = TritonGenerationClient(
+            url=settings.triton_url, model=settings.triton_model, timeout_s=settings.model_timeout_s
+        )
+        engines[EngineKind.TRITON] = ModelEngine(TritonModel(client, model=settings.triton_model))
+    if settings.openai_url:
+        engines[EngineKind.OPENAI] = ModelEngine(
+            OpenAIModel(
+                base_url=settings.openai_url,
+                api_key=settings.openai_api_key.get_secret_value(),
+                model=settings.openai_model,
+                context_tokens=settings.openai_context_tokens,
+                timeout_s=settings.model_timeout_s,
+            )
+        )
+    return engines
+
+
+def _servable(prompts: PromptRegistry, models: dict[EngineKind, ModelEngine]) -> PromptRegistry:
+    """The prompts whose engine is configured here; the others are logged and left out."""
+    served = [p for p in prompts if p.engine is EngineKind.EXTRACTIVE or p.engine in models]
+    for prompt in prompts:
+        if prompt not in served:
+            _log.info("prompt_not_served", prompt=prompt.key, engine=prompt.engine.value)
+    return PromptRegistry(served)

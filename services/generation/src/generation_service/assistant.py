@@ -1,6 +1,8 @@
-"""The ask flow: guardrail in, cache, retrieval, engine, guardrail out, cache.
+"""The ask flow: guardrail in, routing, cache, retrieval, engine, guardrail out, cache.
 
-Orchestration only; every side effect goes through an adapter.
+Orchestration only; every side effect goes through an adapter. `ask_stream` is the flow; it
+yields a model's text as it is generated and ends with the AskResponse, and `ask` keeps only
+the response.
 """
 
 from __future__ import annotations
@@ -12,19 +14,29 @@ from typing import TYPE_CHECKING
 from contracts.rpc import assistant_pb2, common_pb2, guardrail_pb2, retrieval_pb2
 from generation_service.core import (
     NO_ANSWER,
+    EngineKind,
     RouteName,
     SourcePassage,
     answer_cache_key,
     choose_route,
 )
+from generation_service.model_flow import ModelFlow
 from platform_grpc import InvalidArgument, NotFound
 from platform_logging import current_trace_id, get_logger
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import AsyncIterator, Mapping
 
     from generation_service.adapters import AnswerCache, Peers
-    from generation_service.core import AnswerEngine, AskInput, FeedbackTarget, Route
+    from generation_service.core import (
+        AnswerEngine,
+        AskInput,
+        FeedbackTarget,
+        ModelPrice,
+        PromptRegistry,
+        Route,
+    )
+    from generation_service.llm import ModelEngine
 
 _log = get_logger(__name__)
 BLOCKED_ANSWER = "I can't help with that request."
@@ -38,19 +50,42 @@ class Assistant:
     """Answers questions and forwards feedback."""
 
     def __init__(
-        self, *, peers: Peers, cache: AnswerCache, engines: Mapping[str, AnswerEngine]
+        self,
+        *,
+        peers: Peers,
+        cache: AnswerCache,
+        prompts: PromptRegistry,
+        extractive: AnswerEngine,
+        models: Mapping[EngineKind, ModelEngine],
+        prices: Mapping[str, ModelPrice],
     ) -> None:
         self._peers = peers
         self._cache = cache
-        self._engines = dict(engines)
+        self._prompts = prompts
+        self._extractive = extractive
+        self._models = dict(models)
+        self._prices = dict(prices)
+
+    @property
+    def prompts(self) -> PromptRegistry:
+        """The prompt versions this assistant answers with."""
+        return self._prompts
 
     async def ask(self, ask: AskInput) -> assistant_pb2.AskResponse:
         """One answer, from the cache when the same question was answered before."""
-        engine = self._engines.get(ask.prompt_version)
-        if engine is None:
+        async for event in self.ask_stream(ask):
+            if isinstance(event, assistant_pb2.AskResponse):
+                return event
+        raise RuntimeError("the ask flow ended without a response")  # a bug, never expected
+
+    async def ask_stream(self, ask: AskInput) -> AsyncIterator[str | assistant_pb2.AskResponse]:
+        """A model's text as it is generated, then the AskResponse (always the last item)."""
+        prompt = self._prompts.resolve(ask.prompt_version)
+        if prompt is None:
             raise InvalidArgument.field(
-                "prompt_version", f"unknown; available: {', '.join(sorted(self._engines))}"
+                "prompt_version", f"unknown {ask.prompt_version!r}; {self._prompts.known()}"
             )
+        ask = ask.model_copy(update={"prompt_version": prompt.key})
         started = time.perf_counter()
         timings = common_pb2.Timings()
         principal = _principal(ask)
@@ -62,19 +97,22 @@ class Assistant:
         flags = [f.category for f in checked.findings]
         if checked.decision == guardrail_pb2.DECISION_BLOCK:
             _log.info("question_blocked", flags=flags)
-            return await self._refuse(BLOCKED_ANSWER, flags, ask, timings, started)
+            yield await self._refuse(BLOCKED_ANSWER, flags, ask, timings, started)
+            return
         question = checked.text or ask.question
         route = choose_route(question, ask.route)
         _log.info("question_routed", route=route.name.value, reason=route.reason)
         if route.name is RouteName.CALCULATOR:
-            return await self._compute(route, flags, ask, timings, started)
+            yield await self._compute(route, flags, ask, timings, started)
+            return
 
         key = answer_cache_key(ask.model_copy(update={"question": question}))
         if not ask.bypass_cache and (hit := await self._cache.get(key, tenant=ask.tenant)):
             response = assistant_pb2.AskResponse.FromString(hit)
             response.cached = True
             _log.info("answer_from_cache", answer_id=response.answer_id)
-            return self._finish(response, timings, started)
+            yield self._finish(response, timings, started)
+            return
 
         mark = time.perf_counter()
         retrieval_started_ms = time.time_ns() // 1_000_000
@@ -90,9 +128,34 @@ class Assistant:
         )
         timings.retrieval_ms = _ms(mark)
         passages = list(retrieved.passages)
+        if prompt.engine is not EngineKind.EXTRACTIVE:
+            flow = ModelFlow(
+                peers=self._peers,
+                cache=self._cache,
+                engine=self._models[prompt.engine],
+                prices=self._prices,
+                ask=ask,
+                prompt=prompt,
+                route=route,
+                question=question,
+                passages=passages,
+                flags=flags,
+                timings=timings,
+                started=started,
+            )
+            async for event in flow.run():
+                if isinstance(event, assistant_pb2.AskResponse):
+                    if flow.cacheable:
+                        await self._cache.put(
+                            key, event.SerializeToString(), computed_ms=retrieval_started_ms
+                        )
+                    yield event
+                    return
+                yield event
+            return
 
         mark = time.perf_counter()
-        answer = await engine.answer(
+        answer = await self._extractive.answer(
             question, [SourcePassage(p.chunk_id, p.title, p.text) for p in passages]
         )
         timings.generation_ms = _ms(mark)
@@ -108,7 +171,11 @@ class Assistant:
         flags += [f.category for f in verdict.findings]
         if verdict.decision == guardrail_pb2.DECISION_BLOCK:
             _log.info("answer_blocked", flags=flags)
-            return await self._refuse(UNGROUNDED_ANSWER, flags, ask, timings, started)
+            refusal = await self._refuse(UNGROUNDED_ANSWER, flags, ask, timings, started)
+            # The path was chosen before the answer was withheld: record it and why.
+            refusal.route, refusal.route_reason = route.name.value, route.reason
+            yield refusal
+            return
 
         response = assistant_pb2.AskResponse(
             answer_id=str(uuid.uuid4()),
@@ -145,8 +212,36 @@ class Assistant:
                 key, response.SerializeToString(), computed_ms=retrieval_started_ms
             )
         await self._cache.remember_answer(response.answer_id, ask.tenant)
-        _log.info("answer_generated", answer_id=response.answer_id, citations=len(cited))
-        return self._finish(response, timings, started)
+        await self._cache.add_usage(
+            ask.tenant,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=0.0,
+        )
+        _log.info(
+            "answer_generated",
+            answer_id=response.answer_id,
+            prompt_version=ask.prompt_version,
+            citations=len(cited),
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=0.0,
+        )
+        yield self._finish(response, timings, started)
+
+    async def get_passage(
+        self, request: assistant_pb2.GetPassageRequest
+    ) -> assistant_pb2.GetPassageResponse:
+        """A cited chunk and its neighbours; retrieval enforces tenant and groups."""
+        found = await self._peers.retrieval.GetChunk(
+            retrieval_pb2.GetChunkRequest(principal=request.principal, chunk_id=request.chunk_id)
+        )
+        response = assistant_pb2.GetPassageResponse(passage=found.passage)
+        if found.HasField("previous"):
+            response.previous.CopyFrom(found.previous)
+        if found.HasField("next"):
+            response.next.CopyFrom(found.next)
+        return response
 
     async def search(self, request: assistant_pb2.SearchRequest) -> assistant_pb2.SearchResponse:
         """Hybrid search through retrieval, which validates and enforces access."""

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc
-from generation_service.core import AskInput, FeedbackTarget
+from generation_service.core import AskInput, FeedbackTarget, PassageTarget
 from platform_grpc import PRINCIPAL_FIELDS, validated
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ _DELTA = re.compile(r"\S+\s*")
 
 
 class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
-    """Ask (unary and streaming), Search, SubmitFeedback."""
+    """Ask (unary and streaming), Search, SubmitFeedback, ListPrompts, GetPassage."""
 
     def __init__(self, *, assistant: Assistant, default_top_k: int, prompt_version: str) -> None:
         self._assistant = assistant
@@ -37,15 +37,22 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
     async def AskStream(  # noqa: N802 - generated name
         self, request: assistant_pb2.AskRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[assistant_pb2.AskStreamEvent]:
-        """Answer as text deltas, then the completed answer with citations.
+        """Answer as text deltas, then the completed answer with citations, usage, timings.
 
-        The output guardrail judges the whole answer before any of it leaves, so
-        deltas start once the answer has passed it.
+        A model's tokens are sent as it generates them, under the output guardrail at each
+        sentence end (a block ends the stream with a `retracted` refusal). Answers that are
+        whole at once (extractive, cached, computed, refused) are sent as word deltas.
         """
-        response = await self._assistant.ask(self._validate(request))
-        for piece in _DELTA.findall(response.answer):
-            yield assistant_pb2.AskStreamEvent(delta=piece)
-        yield assistant_pb2.AskStreamEvent(completed=response)
+        streamed = False
+        async for event in self._assistant.ask_stream(self._validate(request)):
+            if isinstance(event, str):
+                streamed = True
+                yield assistant_pb2.AskStreamEvent(delta=event)
+                continue
+            if not streamed and not event.retracted:
+                for piece in _DELTA.findall(event.answer):
+                    yield assistant_pb2.AskStreamEvent(delta=piece)
+            yield assistant_pb2.AskStreamEvent(completed=event)
 
     async def Search(  # noqa: N802 - generated name
         self, request: assistant_pb2.SearchRequest, context: grpc.aio.ServicerContext
@@ -70,6 +77,35 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
         )
         return await self._assistant.submit_feedback(target, request)
 
+    async def ListPrompts(  # noqa: N802 - generated name
+        self, request: assistant_pb2.ListPromptsRequest, context: grpc.aio.ServicerContext
+    ) -> assistant_pb2.ListPromptsResponse:
+        """The prompt versions served here, with their labels."""
+        prompts = self._assistant.prompts
+        return assistant_pb2.ListPromptsResponse(
+            prompts=[
+                assistant_pb2.PromptInfo(
+                    version=p.key,
+                    labels=prompts.labels_of(p.key),
+                    engine=p.engine.value,
+                    model=p.model,
+                    description=p.description,
+                )
+                for p in prompts
+            ]
+        )
+
+    async def GetPassage(  # noqa: N802 - generated name
+        self, request: assistant_pb2.GetPassageRequest, context: grpc.aio.ServicerContext
+    ) -> assistant_pb2.GetPassageResponse:
+        """A cited passage and its neighbours in the same document."""
+        validated(
+            PassageTarget,
+            {"tenant": request.principal.tenant, "chunk_id": request.chunk_id},
+            request_fields=PRINCIPAL_FIELDS,
+        )
+        return await self._assistant.get_passage(request)
+
     def _validate(self, request: assistant_pb2.AskRequest) -> AskInput:
         return validated(
             AskInput,
@@ -87,6 +123,19 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                 "dense_weight": (
                     request.dense_weight if request.HasField("dense_weight") else None
                 ),
+                "user_context": (
+                    _user_context(request.user_context)
+                    if request.HasField("user_context")
+                    else None
+                ),
             },
             request_fields=PRINCIPAL_FIELDS,
         )
+
+
+def _user_context(context: assistant_pb2.UserContext) -> dict[str, object]:
+    return {
+        "current_page": context.current_page,
+        "recent_turns": [{"role": t.role, "text": t.text} for t in context.recent_turns],
+        "locale": context.locale,
+    }

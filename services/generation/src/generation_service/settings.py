@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from generation_service.core import DEFAULT_LABEL, ModelPrice
 from platform_settings import KafkaSettings, RedisSettings, ServiceSettings
 
 
@@ -23,4 +26,26 @@ class Settings(ServiceSettings):
     cache_ttl_s: int = Field(3600, ge=1, description="Lifetime of a cached answer.")
     answer_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="How long feedback is accepted.")
     default_top_k: int = Field(5, ge=1, le=20)
-    prompt_version: str = Field("extractive@1", description="Template used when none is pinned.")
+    prompt_version: str = Field(
+        DEFAULT_LABEL, description="Prompt version or label used when a request pins none."
+    )
+    prompts_dir: Path = Field(
+        Path(__file__).resolve().parents[2] / "prompts",
+        description="Folder of prompt files (name@version.yaml), read at start-up.",
+    )
+    triton_url: str = Field(
+        "", description="host:port of Triton's gRPC; empty: prompts on Triton are not served."
+    )
+    triton_model: str = Field("text_generation", description="Triton's language model.")
+    openai_url: str = Field(
+        "", description="Base URL of an OpenAI-compatible API (…/v1); empty: none is served."
+    )
+    openai_api_key: SecretStr = Field(SecretStr(""), description="Bearer key of that API.")
+    openai_model: str = Field("", description="Model name sent to the OpenAI-compatible API.")
+    openai_context_tokens: int = Field(8192, ge=256, description="That model's context window.")
+    model_timeout_s: float = Field(120.0, gt=0, description="Deadline of one model answer.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description='USD per 1M tokens by model, e.g. {"gpt-4o-mini": {"input_per_1m": 0.15, '
+        '"output_per_1m": 0.6}}; models not listed cost 0 (local models).',
+    )

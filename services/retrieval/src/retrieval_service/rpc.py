@@ -8,16 +8,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from contracts.events import TENANT_PATTERN
+from contracts.events import TENANT_PATTERN, chunk_id
 from contracts.rpc import common_pb2, retrieval_pb2, retrieval_pb2_grpc
-from platform_grpc import InvalidArgument, validated
+from platform_grpc import InvalidArgument, NotFound, validated
 from retrieval_service.core import Fusion, SearchQuery
 
 if TYPE_CHECKING:
     import grpc
 
     from retrieval_service.adapters import ChunkIndex, QueryEmbedder
+    from retrieval_service.adapters.index import PassageHit
 
+_MAX_CHUNK_ID_CHARS = 128
 #: Hashes per LookupVectors call: the chunks of a few large documents.
 MAX_LOOKUP_HASHES = 4096
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -96,26 +98,34 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
             else await self._embedder.embed_query(query.text)
         )
         hits = await self._index.search(query, dense)
-        return retrieval_pb2.RetrieveResponse(
-            passages=[
-                common_pb2.Passage(
-                    chunk_id=h.chunk_id,
-                    document_id=h.document_id,
-                    title=h.title,
-                    source=h.source,
-                    text=h.text,
-                    chunk_index=h.chunk_index,
-                    score=h.score,
-                    document_version=h.version,
-                    metadata=h.metadata,
-                    heading=h.heading,
-                    page=h.page or 0,
-                    start=h.start,
-                    end=h.end,
-                )
-                for h in hits
-            ]
-        )
+        return retrieval_pb2.RetrieveResponse(passages=[_passage(h) for h in hits])
+
+    async def GetChunk(  # noqa: N802 - generated name
+        self, request: retrieval_pb2.GetChunkRequest, context: grpc.aio.ServicerContext
+    ) -> retrieval_pb2.GetChunkResponse:
+        """One chunk and its neighbours, under the caller's tenant and groups."""
+        tenant, groups = request.principal.tenant, list(request.principal.groups)
+        if not re.fullmatch(TENANT_PATTERN.strip("^$"), tenant):
+            raise InvalidArgument.field("principal.tenant", f"must match {TENANT_PATTERN}")
+        if not 0 < len(request.chunk_id) <= _MAX_CHUNK_ID_CHARS:
+            raise InvalidArgument.field("chunk_id", f"1..{_MAX_CHUNK_ID_CHARS} characters")
+        found = await self._index.chunks(tenant, groups, [request.chunk_id])
+        if not found:
+            # The same status for "never existed" and "not yours": no probing.
+            raise NotFound(f"chunk {request.chunk_id!r} not found")
+        hit = found[0]
+        ids = [
+            chunk_id(tenant, hit.document_id, hit.chunk_index + step)
+            for step in (-1, 1)
+            if hit.chunk_index + step >= 0
+        ]
+        around = {h.chunk_index: h for h in await self._index.chunks(tenant, groups, ids)}
+        response = retrieval_pb2.GetChunkResponse(passage=_passage(hit))
+        if (previous := around.get(hit.chunk_index - 1)) is not None:
+            response.previous.CopyFrom(_passage(previous))
+        if (following := around.get(hit.chunk_index + 1)) is not None:
+            response.next.CopyFrom(_passage(following))
+        return response
 
     async def LookupVectors(  # noqa: N802 - generated name
         self, request: retrieval_pb2.LookupVectorsRequest, context: grpc.aio.ServicerContext
@@ -139,3 +149,21 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 for h, v in found.items()
             ]
         )
+
+
+def _passage(h: PassageHit) -> common_pb2.Passage:
+    return common_pb2.Passage(
+        chunk_id=h.chunk_id,
+        document_id=h.document_id,
+        title=h.title,
+        source=h.source,
+        text=h.text,
+        chunk_index=h.chunk_index,
+        score=h.score,
+        document_version=h.version,
+        metadata=h.metadata,
+        heading=h.heading,
+        page=h.page or 0,
+        start=h.start,
+        end=h.end,
+    )

@@ -81,6 +81,29 @@ class AnswerCache:
         except RedisError as exc:
             _log.warning("cache_unavailable", error=str(exc))
 
+    async def add_usage(
+        self, tenant: str, *, prompt_tokens: int, completion_tokens: int, cost_usd: float
+    ) -> None:
+        """Add one answer to the tenant's running totals; skipped (logged) when Redis is down."""
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                key = _usage_key(tenant)
+                pipe.hincrby(key, "answers", 1)
+                pipe.hincrby(key, "prompt_tokens", prompt_tokens)
+                pipe.hincrby(key, "completion_tokens", completion_tokens)
+                pipe.hincrbyfloat(key, "cost_usd", cost_usd)
+                await pipe.execute()
+        except RedisError as exc:
+            _log.warning("usage_not_recorded", error=str(exc), tenant=tenant)
+
+    async def usage_of(self, tenant: str) -> dict[str, float]:
+        """The tenant's totals: answers, prompt_tokens, completion_tokens, cost_usd."""
+        try:
+            raw = await self._redis.hgetall(_usage_key(tenant))
+        except RedisError as exc:
+            raise DependencyUnavailable(f"usage totals unavailable: {exc}") from exc
+        return {k.decode(): float(v) for k, v in raw.items()}
+
     async def answer_tenant(self, answer_id: str) -> str | None:
         """Tenant of a recorded answer; UNAVAILABLE when Redis is down (it cannot be checked)."""
         try:
@@ -92,6 +115,10 @@ class AnswerCache:
 
 def _changed_key(tenant: str) -> str:
     return f"genai:changed-ms:{tenant}"
+
+
+def _usage_key(tenant: str) -> str:
+    return f"genai:usage:{tenant}"
 
 
 def _answer_key(answer_id: str) -> str:

@@ -25,5 +25,8 @@ def answer_cache_key(ask: AskInput) -> str:
         material["fusion"] = ask.fusion
     if ask.dense_weight is not None:
         material["dense_weight"] = round(ask.dense_weight, 6)
+    # The user's context changes a model's answer; absent, keys stay as they were.
+    if ask.user_context is not None:
+        material["user_context"] = ask.user_context.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
     return f"genai:answer:{ask.tenant}:{digest}"

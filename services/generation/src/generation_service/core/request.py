@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -20,6 +20,27 @@ Group = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 FilterKey = Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)]
 
 
+class Turn(BaseModel):
+    """One earlier turn of the conversation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["user", "assistant"]
+    text: Annotated[str, StringConstraints(max_length=2000)]
+
+
+class UserContext(BaseModel):
+    """Where the user is and what was said before, as the caller reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    current_page: Annotated[str, StringConstraints(max_length=500)] = ""
+    recent_turns: tuple[Turn, ...] = Field((), max_length=10)
+    locale: Annotated[str, StringConstraints(pattern=r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$")] = (
+        ""
+    )
+
+
 class AskInput(BaseModel):
     """A question after validation; `question` is trimmed."""
 
@@ -35,7 +56,9 @@ class AskInput(BaseModel):
     top_k: int = Field(ge=1, le=MAX_TOP_K)
     filters: dict[FilterKey, str] = Field(default_factory=dict, max_length=32)
     bypass_cache: bool = False
-    prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+@[0-9]+$")]
+    #: `name@version` or a label (`production`, `canary`); resolved against the prompt files.
+    prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+(@[0-9]+)?$")]
+    user_context: UserContext | None = None
     route: RouteName = RouteName.AUTO
     #: retrieval's FusionMethod, passed through; 0 (unspecified) lets retrieval choose.
     fusion: int = 0
@@ -59,3 +82,12 @@ class FeedbackTarget(BaseModel):
     tenant: Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
     user_id: Annotated[str, StringConstraints(max_length=256)] = ""
     answer_id: Annotated[str, StringConstraints(pattern=ANSWER_ID_PATTERN)]
+
+
+class PassageTarget(BaseModel):
+    """Whose passage is asked for; retrieval checks the tenant and groups against the chunk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant: Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
+    chunk_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]

@@ -122,6 +122,14 @@ class EdgeChunkIndex:
             return {}
         return await self._run(self._stored_vectors, tenant, list(content_hashes))
 
+    async def chunks(
+        self, tenant: str, groups: Sequence[str], chunk_ids: Sequence[str]
+    ) -> list[PassageHit]:
+        """The chunks with these ids under the tenant and group filter every search uses."""
+        if not chunk_ids:
+            return []
+        return await self._run(self._chunks, tenant, list(groups), list(chunk_ids))
+
     async def is_ready(self) -> bool:
         """The shard is open.
 
@@ -237,6 +245,20 @@ class EdgeChunkIndex:
         for record in records:
             found.setdefault(record.payload["content_hash"], list(record.vector[DENSE]))
         return found
+
+    def _chunks(self, tenant: str, groups: list[str], chunk_ids: list[str]) -> list[PassageHit]:
+        shard = self._open_shard()
+        where = qe.Filter(
+            must=[
+                qe.FieldCondition("tenant", match=qe.MatchValue(tenant)),
+                qe.FieldCondition("access_groups", match=qe.MatchAny([PUBLIC_GROUP, *groups])),
+                qe.HasIdCondition(set(chunk_ids)),
+            ]
+        )
+        records, _ = shard.scroll(
+            qe.ScrollRequest(limit=len(chunk_ids), filter=where, with_payload=True)
+        )
+        return [passage_hit(r.id, 0.0, r.payload) for r in records]
 
     def _point(self, event: DocumentEmbedded, i: int) -> qe.Point:
         chunk = event.chunks[i]

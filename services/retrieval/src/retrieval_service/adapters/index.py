@@ -53,6 +53,12 @@ class ChunkIndex(Protocol):
         """Dense vectors the tenant's chunks already hold, by content hash (found ones only)."""
         ...
 
+    async def chunks(
+        self, tenant: str, groups: Sequence[str], chunk_ids: Sequence[str]
+    ) -> list[PassageHit]:
+        """The chunks with these ids that the tenant's user in `groups` may read; others absent."""
+        ...
+
     async def is_ready(self) -> bool:
         """Whether the store answers."""
         ...

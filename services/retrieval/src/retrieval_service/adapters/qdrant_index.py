@@ -199,6 +199,28 @@ class QdrantChunkIndex:
                 found.setdefault(point.payload["content_hash"], list(vectors[DENSE]))
         return found
 
+    async def chunks(
+        self, tenant: str, groups: Sequence[str], chunk_ids: Sequence[str]
+    ) -> list[PassageHit]:
+        """The chunks with these ids under the tenant and group filter every search uses."""
+        if not chunk_ids:
+            return []
+        points, _ = await self._client.scroll(
+            self._collection,
+            scroll_filter=models.Filter(
+                must=[
+                    models.FieldCondition(key="tenant", match=models.MatchValue(value=tenant)),
+                    models.FieldCondition(
+                        key="access_groups", match=models.MatchAny(any=[PUBLIC_GROUP, *groups])
+                    ),
+                    models.HasIdCondition(has_id=list(chunk_ids)),
+                ]
+            ),
+            limit=len(chunk_ids),
+            with_payload=True,
+        )
+        return [passage_hit(p.id, 0.0, p.payload) for p in points]
+
     async def is_ready(self) -> bool:
         """The collection answers."""
         try:

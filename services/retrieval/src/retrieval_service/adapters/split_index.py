@@ -48,6 +48,12 @@ class SplitChunkIndex:
             await self._lexical.apply(event)
         return indexed
 
+    async def chunks(
+        self, tenant: str, groups: Sequence[str], chunk_ids: Sequence[str]
+    ) -> list[PassageHit]:
+        """From Qdrant, which holds every chunk's payload."""
+        return await self._dense.chunks(tenant, groups, chunk_ids)
+
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
         """Dense from Qdrant, BM25 from OpenSearch, fused here as the query asks."""
         if query.fusion is Fusion.DENSE_ONLY:
