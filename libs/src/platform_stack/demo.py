@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from platform_stack.config import StackConfig
 
 _ASK_TIMEOUT_S = 30.0
+#: The model prompt the demo also asks with (SmolLM2-135M-Instruct on the stack's Triton).
+_LLM_PROMPT = "grounded@1"
+_GENERATE_TIMEOUT_S = 120.0
 
 
 def run_demo(config: StackConfig, *, keep: bool = False) -> int:
@@ -53,6 +56,7 @@ def run_demo(config: StackConfig, *, keep: bool = False) -> int:
             stub = assistant_pb2_grpc.AssistantStub(channel)
             for question in questions:
                 _ask_twice(stub, question, tenant=documents[0]["tenant"])
+                _generate(stub, question, tenant=documents[0]["tenant"])
     finally:
         if not keep:
             stack.stop()
@@ -74,6 +78,33 @@ def _ask_twice(stub: assistant_pb2_grpc.AssistantStub, question: str, *, tenant:
     _say(
         f"   first answer {first_ms:.0f} ms (retrieval {first.timings.retrieval_ms:.0f} ms), "
         f"again {again_ms:.0f} ms from cache={again.cached}; trace {first.trace_id}"
+    )
+
+
+def _generate(stub: assistant_pb2_grpc.AssistantStub, question: str, *, tenant: str) -> None:
+    """The same question through the language-model prompt, streamed."""
+    request = assistant_pb2.AskRequest(
+        principal=common_pb2.Principal(tenant=tenant, user_id="demo-user"),
+        question=question,
+        prompt_version=_LLM_PROMPT,
+    )
+    mark = time.perf_counter()
+    answer = None
+    for event in stub.AskStream(request, timeout=_GENERATE_TIMEOUT_S):
+        if event.HasField("completed"):
+            answer = event.completed
+    if answer is None:
+        return
+    _say(f"G ({answer.prompt_version}, model {answer.usage.model}): {answer.answer}")
+    for citation in answer.citations:
+        _say(f"   [{citation.marker}] {citation.title} chunk {citation.chunk_id}")
+    timings = answer.timings
+    _say(
+        f"   streamed in {(time.perf_counter() - mark) * 1000:.0f} ms: first token "
+        f"{timings.time_to_first_token_ms:.0f} ms ({timings.before_model_ms:.0f} ms before the "
+        f"model), {answer.usage.prompt_tokens} tokens in, {answer.usage.completion_tokens} out, "
+        f"USD {answer.usage.cost_usd:.6f}"
+        + (f"; flags {', '.join(answer.guardrail_flags)}" if answer.guardrail_flags else "")
     )
 
 
