@@ -9,33 +9,18 @@ from typing import TypeVar
 import grpc
 import numpy as np
 from tritonclient.grpc import InferInput, InferRequestedOutput
-from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
 from platform_triton.errors import TritonInferenceError, TritonUnavailable
+from platform_triton.model_client import UNAVAILABLE_STATUSES, TritonModelClient
 
 INPUT_NAME = "TEXT"
 OUTPUT_NAME = "EMBEDDING"
-# gRPC status codes that mean "could not get an answer" rather than "the answer is no".
-_UNAVAILABLE_STATUSES = frozenset(
-    {
-        str(grpc.StatusCode.UNAVAILABLE),
-        str(grpc.StatusCode.DEADLINE_EXCEEDED),
-        str(grpc.StatusCode.CANCELLED),
-        str(grpc.StatusCode.RESOURCE_EXHAUSTED),
-    }
-)
-_READY_TIMEOUT_S = 2.0
 
 T = TypeVar("T")
 
 
-def _grpc_target(url: str) -> str:
-    """Accept `host:port` or `grpc://host:port`; tritonclient wants the bare target."""
-    return url.removeprefix("grpc://")
-
-
-class TritonEmbeddingClient:
+class TritonEmbeddingClient(TritonModelClient):
     """Embed texts through a Triton text_embedding model over gRPC."""
 
     def __init__(
@@ -49,20 +34,9 @@ class TritonEmbeddingClient:
         """Store settings; the gRPC channel opens lazily inside the caller's event loop."""
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
-        self._url = _grpc_target(url)
-        self._model = model
-        self._timeout_s = timeout_s
+        super().__init__(url=url, model=model, timeout_s=timeout_s)
         self._max_batch = max_batch
         self._dim: int | None = None
-        # grpc.aio channels bind to the loop that first uses them, so creating one here would break
-        # callers that construct the client outside (or before) the loop that awaits it.
-        self._client: InferenceServerClient | None = None
-
-    def _grpc(self) -> InferenceServerClient:
-        """Return the underlying tritonclient, creating it on first use."""
-        if self._client is None:
-            self._client = InferenceServerClient(url=self._url)
-        return self._client
 
     async def embed(self, texts: Sequence[str], *, timeout_s: float | None = None) -> np.ndarray:
         """Return float32 [len(texts), dim] embeddings; max_batch-sized requests run at once."""
@@ -123,7 +97,7 @@ class TritonEmbeddingClient:
             return await call
         except InferenceServerException as exc:
             message = f"triton {self._url} model {self._model}: {exc.message()}"
-            if exc.status() in _UNAVAILABLE_STATUSES:
+            if exc.status() in UNAVAILABLE_STATUSES:
                 raise TritonUnavailable(message) from exc
             raise TritonInferenceError(message) from exc
         except grpc.RpcError as exc:
@@ -131,20 +105,3 @@ class TritonEmbeddingClient:
             raise TritonUnavailable(f"triton {self._url}: {exc}") from exc
         except (TimeoutError, OSError) as exc:
             raise TritonUnavailable(f"triton {self._url}: {exc!r}") from exc
-
-    async def is_ready(self) -> bool:
-        """Return True when the server is live and the model is ready; never raises."""
-        try:
-            client = self._grpc()
-            return bool(
-                await client.is_server_live(client_timeout=_READY_TIMEOUT_S)
-                and await client.is_model_ready(self._model, client_timeout=_READY_TIMEOUT_S)
-            )
-        except Exception:  # noqa: BLE001 - readiness probes report, they do not fail
-            return False
-
-    async def close(self) -> None:
-        """Close the gRPC channel; the client may be used again afterwards (a new channel opens)."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()

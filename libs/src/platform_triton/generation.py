@@ -17,11 +17,10 @@ from typing import Any
 import grpc
 import numpy as np
 from tritonclient.grpc import InferInput, InferResult
-from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
-from platform_triton.client import _READY_TIMEOUT_S, _UNAVAILABLE_STATUSES, _grpc_target
 from platform_triton.errors import TritonInferenceError, TritonUnavailable
+from platform_triton.model_client import UNAVAILABLE_STATUSES, TritonModelClient
 
 #: A conversation: OpenAI-style messages, role "system", "user" or "assistant".
 Messages = Sequence[Mapping[str, str]]
@@ -79,24 +78,14 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
-class TritonGenerationClient:
+class TritonGenerationClient(TritonModelClient):
     """Stream chat completions from a Triton text_generation model over gRPC."""
 
     def __init__(
         self, *, url: str, model: str = "text_generation", timeout_s: float = 120.0
     ) -> None:
         """Store settings; the gRPC channel opens lazily inside the caller's event loop."""
-        self._url = _grpc_target(url)
-        self._model = model
-        self._timeout_s = timeout_s
-        # grpc.aio channels bind to the loop that first uses them (see TritonEmbeddingClient).
-        self._client: InferenceServerClient | None = None
-
-    def _grpc(self) -> InferenceServerClient:
-        """Return the underlying tritonclient, creating it on first use."""
-        if self._client is None:
-            self._client = InferenceServerClient(url=self._url)
-        return self._client
+        super().__init__(url=url, model=model, timeout_s=timeout_s)
 
     def _request(
         self,
@@ -184,7 +173,7 @@ class TritonGenerationClient:
                 code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else None
                 details = exc.details() if isinstance(exc, grpc.aio.AioRpcError) else exc
                 message = f"triton {self._url} model {self._model}: {code} {details}"
-                if code is None or str(code) in _UNAVAILABLE_STATUSES:
+                if code is None or str(code) in UNAVAILABLE_STATUSES:
                     raise TritonUnavailable(message) from exc
                 raise TritonInferenceError(message) from exc
             except (TimeoutError, OSError) as exc:
@@ -244,20 +233,3 @@ class TritonGenerationClient:
                 return Completion(text="".join(parts), usage=item)
             parts.append(item)
         raise TritonUnavailable(f"triton {self._url}: stream ended before the final response")
-
-    async def is_ready(self) -> bool:
-        """Return True when the server is live and the model is ready; never raises."""
-        try:
-            client = self._grpc()
-            return bool(
-                await client.is_server_live(client_timeout=_READY_TIMEOUT_S)
-                and await client.is_model_ready(self._model, client_timeout=_READY_TIMEOUT_S)
-            )
-        except Exception:  # noqa: BLE001 - readiness probes report, they do not fail
-            return False
-
-    async def close(self) -> None:
-        """Close the gRPC channel; the client may be used again afterwards (a new channel opens)."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
