@@ -272,8 +272,8 @@ def test_search_and_ask_pass_the_fusion_method_and_dense_weight_to_retrieval(
         )
         return [(p.document_id, p.score) for p in response.passages]
 
-    rrf = search()  # the server's default
-    assert rrf[0][0] == "it"
+    default = search()  # the server's default configuration
+    assert default[0][0] == "it"
     # RRF scores are at most 2 / 61; DBSF scores are sums of normalized scores.
     dbsf = search(fusion=retrieval_pb2.FUSION_METHOD_DBSF)
     assert dbsf[0][0] == "it" and dbsf[0][1] > 2 / 61

@@ -98,17 +98,22 @@ def test_a_dense_weight_needs_a_fused_method_and_lies_in_zero_one() -> None:
             SearchQuery(tenant="acme", text="x", dense_weight=bad)
 
 
-def test_requests_without_a_method_or_weight_get_the_server_defaults() -> None:
-    defaults = FusionDefaults(Fusion.DBSF, 0.7)
+def test_requests_without_a_method_get_the_servers_default_method_and_weight() -> None:
+    defaults = FusionDefaults(Fusion.DBSF, 0.6)
     request = retrieval_pb2.RetrieveRequest
-    assert defaults.resolve(request()) == (Fusion.DBSF, 0.7)
-    assert defaults.resolve(request(fusion=retrieval_pb2.FUSION_METHOD_RRF)) == (Fusion.RRF, 0.7)
-    # The default weight never lands on a single side; an explicit one is kept (0 included).
+    assert defaults.resolve(request()) == (Fusion.DBSF, pytest.approx(0.6))
+    assert defaults.resolve(request(dense_weight=0.0)) == (Fusion.DBSF, 0.0)
+    # A named method without a weight is that method unweighted, whatever the default.
+    assert defaults.resolve(request(fusion=retrieval_pb2.FUSION_METHOD_RRF)) == (Fusion.RRF, None)
+    assert defaults.resolve(
+        request(fusion=retrieval_pb2.FUSION_METHOD_DBSF, dense_weight=0.25)
+    ) == (Fusion.DBSF, 0.25)
     assert defaults.resolve(request(fusion=retrieval_pb2.FUSION_METHOD_DENSE_ONLY)) == (
         Fusion.DENSE_ONLY,
         None,
     )
-    assert defaults.resolve(request(dense_weight=0.0)) == (Fusion.DBSF, 0.0)
+    # A single-side default takes no weight.
+    assert FusionDefaults(Fusion.DENSE_ONLY, 0.6).resolve(request()) == (Fusion.DENSE_ONLY, None)
     assert FusionDefaults().resolve(request()) == (Fusion.RRF, None)
     with pytest.raises(InvalidArgument):
         defaults.resolve(request(fusion=99))  # type: ignore[arg-type]

@@ -34,23 +34,25 @@ _FUSIONS = {
 
 @dataclass(frozen=True)
 class FusionDefaults:
-    """What a request that names no fusion method, or no dense weight, gets."""
+    """The configuration a request that names no fusion method gets: a method and a weight."""
 
     fusion: Fusion = Fusion.RRF
     dense_weight: float | None = None
 
     def resolve(self, request: retrieval_pb2.RetrieveRequest) -> tuple[Fusion, float | None]:
-        """The request's method and weight, defaults filled in; unknown methods refused."""
+        """The request's method and weight, the default pair filled in; unknown methods refused.
+
+        The default weight goes with the default method only: a request that names RRF or
+        DBSF without a weight gets that method unweighted, as it asked.
+        """
+        weight = request.dense_weight if request.HasField("dense_weight") else None
         if request.fusion == retrieval_pb2.FUSION_METHOD_UNSPECIFIED:
-            fusion = self.fusion
-        elif request.fusion in _FUSIONS:
-            fusion = _FUSIONS[request.fusion]
-        else:
+            if weight is None and self.fusion.is_fused:
+                weight = self.dense_weight
+            return self.fusion, weight
+        if request.fusion not in _FUSIONS:
             raise InvalidArgument.field("fusion", f"unknown method {request.fusion}")
-        if request.HasField("dense_weight"):
-            return fusion, request.dense_weight
-        # The default weight belongs to the fused methods; a single side takes none.
-        return fusion, self.dense_weight if fusion.is_fused else None
+        return _FUSIONS[request.fusion], weight
 
 
 class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
