@@ -101,14 +101,18 @@ def faq_facts(question: str, answer_text: str, *, limit: int = MAX_FAQ_FACTS) ->
 
 
 def load_python_faq(
-    dataset: Any, *, document_id: Callable[[str], str], limit: int | None = None
+    dataset: Any, *, document_id: Callable[[str], str], sample: int | None = None
 ) -> list[AnswerQuestion]:
-    """The judged FAQ questions of a loaded BEIR dataset, in id order (first `limit`).
+    """The judged FAQ questions of a loaded BEIR dataset, in id order; with `sample`, that
+    many of them evenly spaced over the id order (ids group by FAQ page: every page is met).
 
     `document_id` maps a corpus id to the id the platform indexed it under.
     """
+    judged = dataset.judged_queries()
+    if sample is not None and 0 <= sample < len(judged):
+        judged = [judged[i * len(judged) // sample] for i in range(sample)]
     questions = []
-    for query in dataset.judged_queries()[:limit]:
+    for query in judged:
         relevant = frozenset(document_id(d) for d in dataset.relevant(query.id))
         facts = faq_facts(query.text, query.metadata.get("answer_text", ""))
         questions.append(

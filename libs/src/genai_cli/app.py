@@ -18,8 +18,8 @@ __all__ = ("build_parser", "main")
 _DESCRIPTION = (
     "The GenAI platform from the command line: run the embedded stack (up, down, status, "
     "demo), load files as documents (ingest), send or read raw Kafka records (produce, "
-    "tail), and measure retrieval quality on a dataset (eval retrieval). Kafka commands "
-    "talk to --bootstrap, else $KAFKA_BOOTSTRAP_SERVERS, else the embedded stack's broker "
+    "tail), and measure retrieval and answer quality (eval retrieval, eval answers). Kafka "
+    "commands talk to --bootstrap, else $KAFKA_BOOTSTRAP_SERVERS, else the embedded stack's broker "
     "(127.0.0.1:19092, or $GENAI_KAFKA_PORT)."
 )
 

@@ -197,3 +197,21 @@ def test_every_expected_fact_is_stated_in_a_relevant_document() -> None:
         if q.relevant:
             documents = " ".join(texts[d] for d in q.relevant)
             assert checks.contains_fact(documents, q.facts), q.id
+
+
+def test_a_faq_sample_is_spread_over_the_ids() -> None:
+    class Query:
+        def __init__(self, i: int) -> None:
+            self.id, self.text, self.metadata = f"q{i:02}", f"Question {i}?", {}
+
+    class Dataset:
+        def judged_queries(self) -> list[Query]:
+            return [Query(i) for i in range(10)]
+
+        def relevant(self, query_id: str) -> dict[str, int]:
+            return {f"doc-{query_id}": 2}
+
+    picked = sets.load_python_faq(Dataset(), document_id=str.upper, sample=4)
+    assert [q.id for q in picked] == ["q00", "q02", "q05", "q07"]
+    assert picked[0].relevant == frozenset({"DOC-Q00"})
+    assert len(sets.load_python_faq(Dataset(), document_id=str, sample=None)) == 10

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from contracts import topics
 from contracts.events import TENANT_PATTERN
 from genai_cli.errors import CliError
+from genai_cli.eval.answers import add_answers_parser
 from genai_cli.eval.configs import METHODS, parse_configs
 from genai_cli.eval.corpus import corpus_documents, push_corpus
 from genai_cli.eval.report import console_table, markdown_fragment, write_chart
@@ -52,7 +53,7 @@ The stack is the one of $GENAI_* (as `genai up`), or --assistant and --bootstrap
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `eval` and its one subcommand, `retrieval`."""
+    """Register `eval` and its subcommands, `retrieval` and `answers`."""
     import argparse
 
     parser = commands.add_parser("eval", help="measure the platform on a dataset")
@@ -99,6 +100,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="stop waiting when no document has been confirmed for S seconds (default 300)",
     )
     retrieval.set_defaults(handler=run_retrieval)
+    add_answers_parser(kinds)
 
 
 def run_retrieval(args: argparse.Namespace) -> int:
