@@ -184,8 +184,11 @@ class DocumentSubmitted(_Event):
     ] = Field(
         default_factory=dict,
         max_length=MAX_METADATA_ENTRIES,
-        description="Exact-match filterable attributes: one level, string to string, at most "
-        "64 keys [A-Za-z0-9_-] of 1-128 characters and values of at most 1,000.",
+        description="Filterable attributes: one level, string to string, at most 64 keys "
+        "[A-Za-z0-9_-] of 1-128 characters and values of at most 1,000. A value that reads "
+        "as a decimal number ('2024', '-1.5e3') is also indexed as that number, and one "
+        "that reads as an RFC 3339 date ('2024-03-01') or date-time with offset "
+        "('2024-03-01T09:00:00Z') as that instant, for range filters; the string is kept.",
         json_schema_extra=_metadata_schema,
     )
     access_groups: list[Label] = Field(

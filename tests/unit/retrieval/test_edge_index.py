@@ -24,6 +24,7 @@ from contracts import (
 from contracts.events import utc_now
 from retrieval_service.adapters import EdgeChunkIndex, IndexUnavailableError
 from retrieval_service.core import Bm25Encoder, Fusion, SearchQuery
+from retrieval_service.core.filters import DEFAULT_FACET_METADATA_KEYS
 
 DIMS = 8
 TEXTS = [
@@ -281,6 +282,11 @@ def test_the_index_survives_close_and_reopen_with_its_payload_indexes(tmp_path) 
             "access_groups",
             "chunk_index",
             "content_hash",
+            # Keyword indexes the engine counts facets from.
+            "source",
+            "title",
+            "heading",
+            *(f"metadata.{key}" for key in DEFAULT_FACET_METADATA_KEYS),
         }
         assert schema["tenant"].params.is_tenant is True
         assert schema["chunk_index"].data_type is qe.PayloadSchemaType.Integer

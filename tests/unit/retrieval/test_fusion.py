@@ -143,3 +143,26 @@ def test_split_index_fuses_dense_and_lexical_and_keeps_them_in_step(tmp_path) ->
         await index.close()
 
     asyncio.run(scenario())
+
+
+def test_opensearch_queries_carry_typed_filters_on_typed_and_exact_fields() -> None:
+    query = SearchQuery(
+        tenant="acme",
+        text="hotel cap",
+        typed_filters=[
+            {"field": "metadata.year", "condition": "range", "gte": 2021},
+            {
+                "field": "metadata.published",
+                "condition": "date_range",
+                "before": "2024-01-01T00:00:00Z",
+            },
+            {"field": "source", "condition": "any_of", "any_of": ["wiki", "drive"]},
+            {"field": "metadata.dept", "condition": "equals", "equals": "hr"},
+        ],
+    )
+    assert search_body(query)["query"]["bool"]["filter"][2:] == [
+        {"range": {"metadata_number.year": {"gte": 2021.0}}},
+        {"range": {"metadata_date.published": {"lte": "2024-01-01T00:00:00.000000Z"}}},
+        {"terms": {"exact.source": ["wiki", "drive"]}},
+        {"term": {"metadata.dept": "hr"}},
+    ]

@@ -19,7 +19,7 @@ RATING_THUMBS_UP: Rating
 RATING_THUMBS_DOWN: Rating
 
 class AskRequest(_message.Message):
-    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context")
+    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context", "typed_filters")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +37,7 @@ class AskRequest(_message.Message):
     FUSION_FIELD_NUMBER: _ClassVar[int]
     DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     USER_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     question: str
     top_k: int
@@ -47,7 +48,8 @@ class AskRequest(_message.Message):
     fusion: _retrieval_pb2.FusionMethod
     dense_weight: float
     user_context: UserContext
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ...) -> None: ...
+    typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ...) -> None: ...
 
 class UserContext(_message.Message):
     __slots__ = ("current_page", "recent_turns", "locale")
@@ -104,7 +106,7 @@ class AskStreamEvent(_message.Message):
     def __init__(self, delta: _Optional[str] = ..., completed: _Optional[_Union[AskResponse, _Mapping]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight")
+    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight", "typed_filters", "facet_fields", "facet_limit")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -118,21 +120,29 @@ class SearchRequest(_message.Message):
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     FUSION_FIELD_NUMBER: _ClassVar[int]
     DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
+    FACET_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    FACET_LIMIT_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     query: str
     top_k: int
     filters: _containers.ScalarMap[str, str]
     fusion: _retrieval_pb2.FusionMethod
     dense_weight: float
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ...) -> None: ...
+    typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
+    facet_fields: _containers.RepeatedScalarFieldContainer[str]
+    facet_limit: int
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., facet_fields: _Optional[_Iterable[str]] = ..., facet_limit: _Optional[int] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("passages", "trace_id")
+    __slots__ = ("passages", "trace_id", "facets")
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    FACETS_FIELD_NUMBER: _ClassVar[int]
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
     trace_id: str
-    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    facets: _containers.RepeatedCompositeFieldContainer[_common_pb2.Facet]
+    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., trace_id: _Optional[str] = ..., facets: _Optional[_Iterable[_Union[_common_pb2.Facet, _Mapping]]] = ...) -> None: ...
 
 class SubmitFeedbackRequest(_message.Message):
     __slots__ = ("principal", "answer_id", "rating", "comment", "useful_chunk_ids")

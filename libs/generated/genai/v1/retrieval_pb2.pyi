@@ -22,7 +22,7 @@ FUSION_METHOD_SPARSE_ONLY: FusionMethod
 FUSION_METHOD_DBSF: FusionMethod
 
 class RetrieveRequest(_message.Message):
-    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight")
+    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight", "typed_filters", "facet_fields", "facet_limit")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -36,19 +36,27 @@ class RetrieveRequest(_message.Message):
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     FUSION_FIELD_NUMBER: _ClassVar[int]
     DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
+    FACET_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    FACET_LIMIT_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     query: str
     top_k: int
     filters: _containers.ScalarMap[str, str]
     fusion: FusionMethod
     dense_weight: float
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[FusionMethod, str]] = ..., dense_weight: _Optional[float] = ...) -> None: ...
+    typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
+    facet_fields: _containers.RepeatedScalarFieldContainer[str]
+    facet_limit: int
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., facet_fields: _Optional[_Iterable[str]] = ..., facet_limit: _Optional[int] = ...) -> None: ...
 
 class RetrieveResponse(_message.Message):
-    __slots__ = ("passages",)
+    __slots__ = ("passages", "facets")
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
+    FACETS_FIELD_NUMBER: _ClassVar[int]
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
-    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ...) -> None: ...
+    facets: _containers.RepeatedCompositeFieldContainer[_common_pb2.Facet]
+    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., facets: _Optional[_Iterable[_Union[_common_pb2.Facet, _Mapping]]] = ...) -> None: ...
 
 class LookupVectorsRequest(_message.Message):
     __slots__ = ("tenant", "content_hashes")

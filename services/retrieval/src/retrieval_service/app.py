@@ -91,6 +91,7 @@ def _build_index(settings: Settings) -> ChunkIndex:
             collection=settings.collection,
             dimensions=settings.dimensions,
             lexical=lexical_encoder,
+            facet_metadata_keys=settings.facet_metadata_keys,
         )
     else:
         # The validator guarantees a path when there is no URL.
@@ -99,6 +100,7 @@ def _build_index(settings: Settings) -> ChunkIndex:
             dimensions=settings.dimensions,
             lexical=lexical_encoder,
             optimize_on_start=settings.edge_optimize_on_start,
+            facet_metadata_keys=settings.facet_metadata_keys,
         )
     if settings.lexical_backend == "qdrant":
         return qdrant

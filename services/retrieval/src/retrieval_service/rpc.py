@@ -11,9 +11,12 @@ import numpy as np
 from contracts.events import TENANT_PATTERN, chunk_id
 from contracts.rpc import common_pb2, retrieval_pb2, retrieval_pb2_grpc
 from platform_grpc import InvalidArgument, NotFound, validated
-from retrieval_service.core import Fusion, SearchQuery
+from retrieval_service.core import FacetRequest, Fusion, SearchQuery
+from retrieval_service.core.filters import DEFAULT_FACET_LIMIT, MAX_TYPED_FILTERS, date_bound
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import grpc
 
     from retrieval_service.adapters import ChunkIndex, QueryEmbedder
@@ -84,6 +87,8 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 "text": request.query,
                 "top_k": request.top_k or self._default_top_k,
                 "filters": dict(request.filters),
+                "typed_filters": typed_filters(request.typed_filters),
+                "facets": self._facets(request),
                 "fusion": fusion,
                 "dense_weight": dense_weight,
             },
@@ -100,7 +105,35 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
             else await self._embedder.embed_query(query.text)
         )
         hits = await self._index.search(query, dense)
-        return retrieval_pb2.RetrieveResponse(passages=[_passage(h) for h in hits])
+        facets = await self._index.facets(query) if query.facets.fields else []
+        return retrieval_pb2.RetrieveResponse(
+            passages=[_passage(h) for h in hits],
+            facets=[
+                common_pb2.Facet(
+                    field=f.field,
+                    values=[common_pb2.FacetValue(value=v, count=n) for v, n in f.values],
+                )
+                for f in facets
+            ],
+        )
+
+    def _facets(self, request: retrieval_pb2.RetrieveRequest) -> FacetRequest:
+        facets = validated(
+            FacetRequest,
+            {
+                "fields": list(dict.fromkeys(request.facet_fields)),
+                "limit": request.facet_limit or DEFAULT_FACET_LIMIT,
+            },
+            request_fields={"fields": "facet_fields", "limit": "facet_limit"},
+        )
+        facetable = self._index.facetable
+        for field in facets.fields:
+            if field not in facetable:
+                raise InvalidArgument.field(
+                    "facet_fields",
+                    f"{field!r} has no facet index here; facetable: {', '.join(facetable)}",
+                )
+        return facets
 
     async def GetChunk(  # noqa: N802 - generated name
         self, request: retrieval_pb2.GetChunkRequest, context: grpc.aio.ServicerContext
@@ -151,6 +184,36 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 for h, v in found.items()
             ]
         )
+
+
+def typed_filters(filters: Sequence[common_pb2.MetadataFilter]) -> list[dict[str, object]]:
+    """The request's typed filters as SearchQuery takes them; shape errors name the filter."""
+    if len(filters) > MAX_TYPED_FILTERS:
+        raise InvalidArgument.field(
+            "typed_filters", f"at most {MAX_TYPED_FILTERS}, got {len(filters)}"
+        )
+    converted: list[dict[str, object]] = []
+    for i, typed in enumerate(filters):
+        where = f"typed_filters[{i}]"
+        kind = typed.WhichOneof("condition")
+        item: dict[str, object] = {"field": typed.field, "condition": kind}
+        if kind is None:
+            raise InvalidArgument.field(where, "set one of equals, any_of, range, date_range")
+        if kind == "equals":
+            item["equals"] = typed.equals
+        elif kind == "any_of":
+            item["any_of"] = list(typed.any_of.values)
+        elif kind == "range":
+            item["gte"] = typed.range.gte if typed.range.HasField("gte") else None
+            item["lte"] = typed.range.lte if typed.range.HasField("lte") else None
+        else:
+            try:
+                item["after"] = date_bound(typed.date_range.gte, upper=False)
+                item["before"] = date_bound(typed.date_range.lte, upper=True)
+            except ValueError as error:
+                raise InvalidArgument.field(f"{where}.date_range", str(error)) from error
+        converted.append(item)
+    return converted
 
 
 def _passage(h: PassageHit) -> common_pb2.Passage:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from contracts.events import METADATA_KEY_PATTERN
 from platform_settings import KafkaSettings, ServiceSettings
 from retrieval_service.core import Fusion
+from retrieval_service.core.filters import DEFAULT_FACET_METADATA_KEYS
 
 
 class Settings(ServiceSettings):
@@ -46,6 +48,16 @@ class Settings(ServiceSettings):
     # plus the title and heading indexed with them.
     bm25_avg_len: float = Field(60.0, gt=0, description="Average chunk length in terms.")
     default_top_k: int = Field(10, ge=1, le=100)
+    # The engine counts facets from keyword indexes, built at startup (never per request):
+    # source, title and heading always, and these metadata keys.
+    facet_metadata_keys: tuple[
+        Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)], ...
+    ] = Field(
+        DEFAULT_FACET_METADATA_KEYS,
+        max_length=32,
+        description="Metadata keys a search can ask facet counts of, as metadata.<key> "
+        '(JSON list, e.g. ["year","department"]); each is indexed at startup.',
+    )
     # The best configuration of `genai eval retrieval` on the python-faq dataset: DBSF with
     # dense weight 0.6, nDCG@10 +0.025 over RRF (95% interval +0.003..+0.051; EVALUATION.md).
     default_fusion: Fusion = Field(

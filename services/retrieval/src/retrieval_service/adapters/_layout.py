@@ -10,11 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import DocumentIndexed, IndexStatus
 from retrieval_service.adapters.index import PassageHit
+from retrieval_service.core.filters import (
+    BUILTIN_FIELDS,
+    METADATA_PREFIX,
+    Condition,
+    typed_metadata,
+)
 from retrieval_service.core.fusion import RRF_K
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from contracts import DocumentEmbedded
     from contracts.events import EmbeddedChunk
+    from retrieval_service.core import TypedFilter
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -25,6 +34,9 @@ PUBLIC_GROUP = "*"
 QDRANT_RRF_K = RRF_K + 1
 # Candidates per side before fusion: RRF needs more than top_k to reorder.
 CANDIDATE_FACTOR = 4
+#: Typed forms of metadata values (core.filters): {key: number} and {key: UTC instant text}.
+METADATA_NUMBER = "metadata_number"
+METADATA_DATE = "metadata_date"
 #: Points read per stored-vector lookup, per hash asked: the same paragraph can stand in
 #: several documents, and any one of its points will do.
 LOOKUP_FACTOR = 2
@@ -37,6 +49,7 @@ def lexical_text(event: DocumentEmbedded, chunk: EmbeddedChunk) -> str:
 
 def chunk_payload(event: DocumentEmbedded, chunk: EmbeddedChunk) -> dict[str, Any]:
     """The payload of one chunk's point."""
+    numbers, dates = typed_metadata(event.metadata)
     return {
         "tenant": event.tenant,
         "document_id": event.document_id,
@@ -51,8 +64,26 @@ def chunk_payload(event: DocumentEmbedded, chunk: EmbeddedChunk) -> dict[str, An
         "title": event.title,
         "source": event.source,
         "metadata": event.metadata,
+        # Kept apart from `metadata` so it reads back exactly as sent.
+        METADATA_NUMBER: numbers,
+        METADATA_DATE: dates,
         "access_groups": event.access_groups or [PUBLIC_GROUP],
     }
+
+
+def filter_key(condition: TypedFilter) -> str:
+    """The payload key a typed filter tests: ranges test the typed forms of metadata."""
+    key = condition.metadata_key
+    if condition.condition is Condition.NUMBER_RANGE:
+        return f"{METADATA_NUMBER}.{key}"
+    if condition.condition is Condition.DATE_RANGE:
+        return f"{METADATA_DATE}.{key}"
+    return condition.field  # "metadata.<key>" and the built-ins are payload keys as named
+
+
+def facet_fields(metadata_keys: Iterable[str]) -> tuple[str, ...]:
+    """The facetable fields (and payload keys, keyword-indexed): built-ins and these keys."""
+    return (*BUILTIN_FIELDS, *(f"{METADATA_PREFIX}{key}" for key in metadata_keys))
 
 
 def passage_hit(point_id: object, score: float, payload: dict[str, Any] | None) -> PassageHit:

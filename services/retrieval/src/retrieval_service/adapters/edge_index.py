@@ -39,11 +39,20 @@ from retrieval_service.adapters._layout import (
     QDRANT_RRF_K,
     SPARSE,
     chunk_payload,
+    facet_fields,
+    filter_key,
     indexed,
     lexical_text,
     passage_hit,
 )
-from retrieval_service.core import Fusion, distribution_based_score_fusion, side_weights
+from retrieval_service.core import (
+    Condition,
+    FacetCounts,
+    Fusion,
+    distribution_based_score_fusion,
+    side_weights,
+)
+from retrieval_service.core.filters import DEFAULT_FACET_METADATA_KEYS, instant_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -51,7 +60,7 @@ if TYPE_CHECKING:
 
     from contracts import DocumentEmbedded, DocumentIndexed
     from retrieval_service.adapters.index import PassageHit
-    from retrieval_service.core import Bm25Encoder, SearchQuery, SparseVector
+    from retrieval_service.core import Bm25Encoder, SearchQuery, SparseVector, TypedFilter
 
 ResultT = TypeVar("ResultT")
 
@@ -85,8 +94,11 @@ class EdgeChunkIndex:
         dimensions: int,
         lexical: Bm25Encoder,
         optimize_on_start: bool = False,
+        facet_metadata_keys: Sequence[str] = DEFAULT_FACET_METADATA_KEYS,
     ) -> None:
         self._path = path
+        # The engine counts facets from a keyword index only; one per facetable field.
+        self._facet_fields = facet_fields(facet_metadata_keys)
         self._dimensions = dimensions
         self._lexical = lexical
         self._optimize_on_start = optimize_on_start
@@ -113,6 +125,17 @@ class EdgeChunkIndex:
         """Dense (exact) and BM25 candidates under the tenant/group/metadata filter, fused
         as the query asks (RRF, DBSF, optionally weighted) or one side alone."""
         return await self._run(self._search, query, dense)
+
+    async def facets(self, query: SearchQuery) -> list[FacetCounts]:
+        """Values of the query's facet fields, counted by the engine under the search filter."""
+        if not query.facets.fields:
+            return []
+        return await self._run(self._facets, query)
+
+    @property
+    def facetable(self) -> tuple[str, ...]:
+        """The fields this index can count values of."""
+        return self._facet_fields
 
     async def stored_vectors(
         self, tenant: str, content_hashes: Sequence[str]
@@ -182,7 +205,11 @@ class EdgeChunkIndex:
                 message += " (another process, or another index object, holds it)"
             raise IndexUnavailableError(message) from error
         existing = shard.info().payload_schema
-        for field, schema in _PAYLOAD_INDEXES.items():
+        wanted = {
+            **_PAYLOAD_INDEXES,
+            **dict.fromkeys(self._facet_fields, qe.PayloadSchemaType.Keyword),
+        }
+        for field, schema in wanted.items():
             if field not in existing:
                 shard.update(qe.UpdateOperation.create_field_index(field, schema))
         if self._optimize_on_start:
@@ -259,6 +286,18 @@ class EdgeChunkIndex:
             qe.ScrollRequest(limit=len(chunk_ids), filter=where, with_payload=True)
         )
         return [passage_hit(r.id, 0.0, r.payload) for r in records]
+
+    def _facets(self, query: SearchQuery) -> list[FacetCounts]:
+        shard = self._open_shard()
+        where = _search_filter(query)
+        counts = []
+        for field in query.facets.fields:
+            response = shard.facet(
+                qe.FacetRequest(field, limit=query.facets.limit, exact=True, filter=where)
+            )
+            values = tuple((str(hit.value), int(hit.count)) for hit in response.hits)
+            counts.append(FacetCounts(field=field, values=values))
+        return counts
 
     def _point(self, event: DocumentEmbedded, i: int) -> qe.Point:
         chunk = event.chunks[i]
@@ -354,4 +393,22 @@ def _search_filter(query: SearchQuery) -> qe.Filter:
         qe.FieldCondition(f"metadata.{key}", match=qe.MatchValue(value))
         for key, value in sorted(query.filters.items())
     )
+    must.extend(_condition(typed) for typed in query.typed_filters)
     return qe.Filter(must=must)
+
+
+def _condition(typed: TypedFilter) -> qe.FieldCondition:
+    key = filter_key(typed)
+    if typed.condition is Condition.EQUALS:
+        return qe.FieldCondition(key, match=qe.MatchValue(typed.equals or ""))
+    if typed.condition is Condition.ANY_OF:
+        return qe.FieldCondition(key, match=qe.MatchAny(list(typed.any_of)))
+    if typed.condition is Condition.NUMBER_RANGE:
+        return qe.FieldCondition(key, range=qe.RangeFloat(gte=typed.gte, lte=typed.lte))
+    return qe.FieldCondition(
+        key,
+        range=qe.RangeDateTime(
+            gte=instant_text(typed.after) if typed.after else None,
+            lte=instant_text(typed.before) if typed.before else None,
+        ),
+    )

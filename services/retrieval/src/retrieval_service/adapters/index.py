@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from contracts import DocumentEmbedded, DocumentIndexed
-    from retrieval_service.core import SearchQuery
+    from retrieval_service.core import FacetCounts, SearchQuery
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,16 @@ class ChunkIndex(Protocol):
 
     async def search(self, query: SearchQuery, dense: list[float]) -> list[PassageHit]:
         """Hybrid search for `query`, whose dense vector is `dense`."""
+        ...
+
+    async def facets(self, query: SearchQuery) -> list[FacetCounts]:
+        """Counts of the values of `query.facets.fields`, in that order, under the same
+        tenant, group and metadata filter as `search`; counted by the store, never here."""
+        ...
+
+    @property
+    def facetable(self) -> tuple[str, ...]:
+        """The fields `facets` can count (each has a keyword index)."""
         ...
 
     async def stored_vectors(

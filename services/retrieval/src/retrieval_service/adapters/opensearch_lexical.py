@@ -14,13 +14,18 @@ from opensearchpy.exceptions import OpenSearchException
 from opensearchpy.helpers import async_bulk
 
 from contracts import Operation, chunk_id
+from retrieval_service.adapters._layout import METADATA_DATE, METADATA_NUMBER, filter_key
 from retrieval_service.adapters.index import PassageHit
+from retrieval_service.core import Condition, typed_metadata
+from retrieval_service.core.filters import BUILTIN_FIELDS, instant_text
 
 if TYPE_CHECKING:
     from contracts import DocumentEmbedded
-    from retrieval_service.core import SearchQuery
+    from retrieval_service.core import SearchQuery, TypedFilter
 
 PUBLIC_GROUP = "*"
+#: Keyword copies of source, title and heading (those are analyzed text or not indexed).
+_EXACT = "exact"
 
 INDEX_BODY: dict[str, Any] = {
     "settings": {"index": {"number_of_shards": 1}},
@@ -37,7 +42,22 @@ INDEX_BODY: dict[str, Any] = {
             "heading": {"type": "text", "analyzer": "english"},
             "text": {"type": "text", "analyzer": "english"},
             "source": {"type": "keyword", "index": False},
+            # The typed forms of metadata values and exact copies of the built-in
+            # attributes, for typed filters (core.filters); added to older indexes by
+            # ensure_ready, filled for documents indexed from then on.
+            METADATA_NUMBER: {"type": "object", "dynamic": True},
+            METADATA_DATE: {"type": "object", "dynamic": True},
+            _EXACT: {"properties": {f: {"type": "keyword"} for f in BUILTIN_FIELDS}},
         },
+        "dynamic_templates": [
+            {"numbers": {"path_match": f"{METADATA_NUMBER}.*", "mapping": {"type": "double"}}},
+            {
+                "dates": {
+                    "path_match": f"{METADATA_DATE}.*",
+                    "mapping": {"type": "date", "format": "strict_date_optional_time_nanos"},
+                }
+            },
+        ],
     },
 }
 
@@ -53,6 +73,9 @@ class OpenSearchLexicalIndex:
         """Create the index with its mapping if missing."""
         if not await self._client.indices.exists(index=self._index):
             await self._client.indices.create(index=self._index, body=INDEX_BODY)
+            return
+        # Adding fields to a mapping is allowed in place; older documents lack them.
+        await self._client.indices.put_mapping(index=self._index, body=INDEX_BODY["mappings"])
 
     async def apply(self, event: DocumentEmbedded) -> None:
         """Mirror one document version (the version check is done by the dense side)."""
@@ -96,6 +119,7 @@ def document_query(
 
 def bulk_actions(index: str, event: DocumentEmbedded) -> list[dict[str, Any]]:
     """One index action per chunk, `_id` = the chunk id."""
+    numbers, dates = typed_metadata(event.metadata)
     return [
         {
             "_op_type": "index",
@@ -112,6 +136,9 @@ def bulk_actions(index: str, event: DocumentEmbedded) -> list[dict[str, Any]]:
                 "heading": chunk.heading,
                 "text": chunk.text,
                 "source": event.source,
+                METADATA_NUMBER: numbers,
+                METADATA_DATE: dates,
+                _EXACT: {"source": event.source, "title": event.title, "heading": chunk.heading},
             },
         }
         for chunk in event.chunks
@@ -127,6 +154,7 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     filters.extend(
         {"term": {f"metadata.{key}": value}} for key, value in sorted(query.filters.items())
     )
+    filters.extend(_condition(typed) for typed in query.typed_filters)
     return {
         "size": query.top_k,
         "query": {
@@ -142,6 +170,24 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
             }
         },
     }
+
+
+def _condition(typed: TypedFilter) -> dict[str, Any]:
+    key = filter_key(typed)
+    if not typed.is_metadata:
+        key = f"{_EXACT}.{key}"
+    if typed.condition is Condition.EQUALS:
+        return {"term": {key: typed.equals}}
+    if typed.condition is Condition.ANY_OF:
+        return {"terms": {key: list(typed.any_of)}}
+    if typed.condition is Condition.NUMBER_RANGE:
+        bounds: dict[str, object] = {"gte": typed.gte, "lte": typed.lte}
+    else:
+        bounds = {
+            "gte": instant_text(typed.after) if typed.after else None,
+            "lte": instant_text(typed.before) if typed.before else None,
+        }
+    return {"range": {key: {k: v for k, v in bounds.items() if v is not None}}}
 
 
 def _hit(hit: dict[str, Any]) -> PassageHit:

@@ -21,18 +21,29 @@ from retrieval_service.adapters._layout import (
     QDRANT_RRF_K,
     SPARSE,
     chunk_payload,
+    facet_fields,
+    filter_key,
     indexed,
     lexical_text,
     passage_hit,
 )
-from retrieval_service.core import Fusion, distribution_based_score_fusion, side_weights
+from retrieval_service.core import (
+    Condition,
+    FacetCounts,
+    Fusion,
+    distribution_based_score_fusion,
+    side_weights,
+)
+from retrieval_service.core.filters import DEFAULT_FACET_METADATA_KEYS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from contracts import DocumentEmbedded, DocumentIndexed
     from retrieval_service.adapters.index import PassageHit
-    from retrieval_service.core import Bm25Encoder, SearchQuery
+    from retrieval_service.core import Bm25Encoder, SearchQuery, TypedFilter
+
+_KEYWORD_INDEXES = ("tenant", "document_id", "access_groups", "content_hash")
 
 
 class QdrantChunkIndex:
@@ -46,33 +57,48 @@ class QdrantChunkIndex:
         dimensions: int,
         lexical: Bm25Encoder,
         payload_indexes: bool = True,
+        facet_metadata_keys: Sequence[str] = DEFAULT_FACET_METADATA_KEYS,
     ) -> None:
         self._client = client
+        # Qdrant counts facets from a keyword index only; one per facetable field.
+        self._facet_fields = facet_fields(facet_metadata_keys)
         # Local mode scans every point and ignores payload indexes (with a warning).
         self._payload_indexes = payload_indexes
         self._collection = collection
         self._dimensions = dimensions
         self._lexical = lexical
 
+    @property
+    def facetable(self) -> tuple[str, ...]:
+        """The fields this index can count values of."""
+        return self._facet_fields
+
     async def ensure_ready(self) -> None:
-        """Create the collection (dense cosine + sparse IDF) and payload indexes."""
-        if await self._client.collection_exists(self._collection):
-            return
-        await self._client.create_collection(
-            self._collection,
-            vectors_config={
-                DENSE: models.VectorParams(size=self._dimensions, distance=models.Distance.COSINE)
-            },
-            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-        )
-        for name in (
-            ("tenant", "document_id", "access_groups", "content_hash")
-            if self._payload_indexes
-            else ()
-        ):
-            await self._client.create_payload_index(
-                self._collection, name, models.PayloadSchemaType.KEYWORD
+        """Create the collection (dense cosine + sparse IDF) if missing, and missing indexes.
+
+        Indexes added since the collection was made (a new facet key) are built here, at
+        startup, not when a request first asks for them.
+        """
+        if not await self._client.collection_exists(self._collection):
+            await self._client.create_collection(
+                self._collection,
+                vectors_config={
+                    DENSE: models.VectorParams(
+                        size=self._dimensions, distance=models.Distance.COSINE
+                    )
+                },
+                sparse_vectors_config={
+                    SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                },
             )
+        if not self._payload_indexes:
+            return
+        existing = (await self._client.get_collection(self._collection)).payload_schema
+        for name in (*_KEYWORD_INDEXES, *self._facet_fields):
+            if name not in existing:
+                await self._client.create_payload_index(
+                    self._collection, name, models.PayloadSchemaType.KEYWORD
+                )
 
     async def apply(self, event: DocumentEmbedded) -> DocumentIndexed:
         """Replace a document's chunks by this version's, or delete them."""
@@ -171,6 +197,22 @@ class QdrantChunkIndex:
             with_payload=True,
         )
         return [passage_hit(point.id, point.score, point.payload) for point in response.points]
+
+    async def facets(self, query: SearchQuery) -> list[FacetCounts]:
+        """Values of the query's facet fields, counted by Qdrant under the search filter."""
+        where = _search_filter(query)
+        counts = []
+        for field in query.facets.fields:
+            response = await self._client.facet(
+                self._collection,
+                key=field,
+                facet_filter=where,
+                limit=query.facets.limit,
+                exact=True,
+            )
+            values = tuple((str(hit.value), int(hit.count)) for hit in response.hits)
+            counts.append(FacetCounts(field=field, values=values))
+        return counts
 
     async def stored_vectors(
         self, tenant: str, content_hashes: Sequence[str]
@@ -275,4 +317,18 @@ def _search_filter(query: SearchQuery) -> models.Filter:
         models.FieldCondition(key=f"metadata.{key}", match=models.MatchValue(value=value))
         for key, value in sorted(query.filters.items())
     )
+    must.extend(_condition(typed) for typed in query.typed_filters)
     return models.Filter(must=must)
+
+
+def _condition(typed: TypedFilter) -> models.FieldCondition:
+    key = filter_key(typed)
+    if typed.condition is Condition.EQUALS:
+        return models.FieldCondition(key=key, match=models.MatchValue(value=typed.equals or ""))
+    if typed.condition is Condition.ANY_OF:
+        return models.FieldCondition(key=key, match=models.MatchAny(any=list(typed.any_of)))
+    if typed.condition is Condition.NUMBER_RANGE:
+        return models.FieldCondition(key=key, range=models.Range(gte=typed.gte, lte=typed.lte))
+    return models.FieldCondition(
+        key=key, range=models.DatetimeRange(gte=typed.after, lte=typed.before)
+    )

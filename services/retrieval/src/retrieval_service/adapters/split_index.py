@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from contracts import DocumentEmbedded, DocumentIndexed
     from retrieval_service.adapters.index import ChunkIndex, PassageHit
     from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
-    from retrieval_service.core import SearchQuery
+    from retrieval_service.core import FacetCounts, SearchQuery
 
 # Candidates per side before fusion, as in Qdrant's own prefetch.
 _CANDIDATE_FACTOR = 4
@@ -83,6 +83,15 @@ class SplitChunkIndex:
             )
         )
         return [dataclasses.replace(hit, score=score) for hit, score in fused]
+
+    async def facets(self, query: SearchQuery) -> list[FacetCounts]:
+        """From Qdrant, which holds every chunk's payload under the same filter."""
+        return await self._dense.facets(query)
+
+    @property
+    def facetable(self) -> tuple[str, ...]:
+        """Qdrant's facetable fields."""
+        return self._dense.facetable
 
     async def stored_vectors(
         self, tenant: str, content_hashes: Sequence[str]

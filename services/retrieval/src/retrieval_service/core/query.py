@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
+from retrieval_service.core.filters import MAX_TYPED_FILTERS, FacetRequest, TypedFilter
 
 MAX_QUERY_CHARS = 4000
 MAX_TOP_K = 100
@@ -50,9 +51,23 @@ class SearchQuery(BaseModel):
     filters: dict[Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)], str] = Field(
         default_factory=dict, max_length=32
     )
+    #: Typed conditions, ANDed with `filters` (which are equals on metadata keys).
+    typed_filters: tuple[TypedFilter, ...] = Field((), max_length=MAX_TYPED_FILTERS)
+    #: Fields to count values of, within the same tenant, groups and filters.
+    facets: FacetRequest = Field(default_factory=FacetRequest)
     fusion: Fusion = Fusion.RRF
     #: Share of the dense side in a fused method; None means equal weights.
     dense_weight: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("typed_filters")
+    @classmethod
+    def _bounded_conditions(
+        cls, value: tuple[TypedFilter, ...], info: ValidationInfo
+    ) -> tuple[TypedFilter, ...]:
+        total = len(value) + len(info.data.get("filters") or {})
+        if total > MAX_TYPED_FILTERS:
+            raise ValueError(f"at most {MAX_TYPED_FILTERS} conditions with filters, got {total}")
+        return value
 
     @field_validator("dense_weight")
     @classmethod
