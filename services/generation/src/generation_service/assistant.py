@@ -122,6 +122,7 @@ class Assistant:
                 query=question,
                 top_k=ask.top_k,
                 filters=ask.filters,
+                typed_filters=ask.metadata_filters(),
                 fusion=ask.fusion,  # type: ignore[arg-type] - a validated FusionMethod value
                 dense_weight=ask.dense_weight,
             )
@@ -251,12 +252,17 @@ class Assistant:
                 query=request.query,
                 top_k=request.top_k,
                 filters=request.filters,
+                typed_filters=request.typed_filters,
+                facet_fields=request.facet_fields,
+                facet_limit=request.facet_limit,
                 fusion=request.fusion,
                 dense_weight=(request.dense_weight if request.HasField("dense_weight") else None),
             )
         )
         return assistant_pb2.SearchResponse(
-            passages=retrieved.passages, trace_id=current_trace_id() or ""
+            passages=retrieved.passages,
+            trace_id=current_trace_id() or "",
+            facets=retrieved.facets,
         )
 
     async def submit_feedback(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from google.protobuf.json_format import MessageToDict
+
 from contracts.rpc import assistant_pb2, assistant_pb2_grpc
 from generation_service.core import AskInput, FeedbackTarget, PassageTarget
 from platform_grpc import PRINCIPAL_FIELDS, validated
@@ -116,6 +118,10 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                 "question": request.question,
                 "top_k": request.top_k or self._default_top_k,
                 "filters": dict(request.filters),
+                "typed_filters": [
+                    MessageToDict(f, preserving_proto_field_name=True)
+                    for f in request.typed_filters
+                ],
                 "bypass_cache": request.bypass_cache,
                 "prompt_version": request.prompt_version or self._prompt_version,
                 "route": request.route or "auto",

@@ -23,6 +23,9 @@ def answer_cache_key(ask: AskInput) -> str:
     # Only when asked for: keys of requests that leave fusion to retrieval stay as they were.
     if ask.fusion:
         material["fusion"] = ask.fusion
+    # Typed filters narrow the passages; absent, keys stay as they were.
+    if ask.typed_filters:
+        material["typed_filters"] = list(ask.typed_filters)
     if ask.dense_weight is not None:
         material["dense_weight"] = round(ask.dense_weight, 6)
     # The user's context changes a model's answer; absent, keys stay as they were.

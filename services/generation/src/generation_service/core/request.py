@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+from google.protobuf.json_format import ParseDict
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
-from contracts.rpc import retrieval_pb2
+from contracts.rpc import common_pb2, retrieval_pb2
 from generation_service.core.routing import RouteName
 
 MAX_QUESTION_CHARS = 4000
@@ -55,6 +56,9 @@ class AskInput(BaseModel):
     ]
     top_k: int = Field(ge=1, le=MAX_TOP_K)
     filters: dict[FilterKey, str] = Field(default_factory=dict, max_length=32)
+    #: genai.v1.MetadataFilter messages as dicts (proto field names); retrieval validates
+    #: them, and the answer cache key includes them.
+    typed_filters: tuple[dict[str, Any], ...] = Field((), max_length=32)
     bypass_cache: bool = False
     #: `name@version` or a label (`production`, `canary`); resolved against the prompt files.
     prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+(@[0-9]+)?$")]
@@ -64,6 +68,10 @@ class AskInput(BaseModel):
     fusion: int = 0
     #: Dense weight of a fused method, passed through; None lets retrieval choose.
     dense_weight: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+    def metadata_filters(self) -> list[common_pb2.MetadataFilter]:
+        """The typed filters as the messages retrieval takes."""
+        return [ParseDict(f, common_pb2.MetadataFilter()) for f in self.typed_filters]
 
     @field_validator("fusion")
     @classmethod
