@@ -252,3 +252,48 @@ def test_request_filters_convert_and_name_the_bad_one() -> None:
                 )
             ]
         )
+
+
+def test_the_qdrant_server_adapter_sends_the_same_conditions_and_facets() -> None:
+    """qdrant-client's in-process mode evaluates the server adapter's filter and facet calls."""
+    from qdrant_client import AsyncQdrantClient
+
+    from retrieval_service.adapters import QdrantChunkIndex
+
+    async def scenario() -> None:
+        index = QdrantChunkIndex(
+            AsyncQdrantClient(location=":memory:"),
+            collection="chunks",
+            dimensions=DIMS,
+            lexical=Bm25Encoder(),
+            payload_indexes=False,
+            facet_metadata_keys=("year",),
+        )
+        await index.ensure_ready()
+        for doc_id in DOCS:
+            await index.apply(_event(doc_id))
+
+        async def docs(*typed: TypedFilter) -> set[str]:
+            return {h.document_id for h in await index.search(_query(*typed), VECTOR)}
+
+        assert await docs(_filter("metadata.year", Condition.NUMBER_RANGE, gte=2021.5)) == {
+            "a2022",
+            "a2023",
+        }
+        after = date_bound("2022-06-15T11:00:00+02:00", upper=False)
+        assert await docs(_filter("metadata.published", Condition.DATE_RANGE, after=after)) == {
+            "a2022",
+            "a2023",
+        }
+        assert await docs(_filter("source", Condition.ANY_OF, any_of=("drive",))) == {
+            "a2023",
+            "aodd",
+        }
+        facets = await index.facets(_query(facets=FacetRequest(fields=("source", "metadata.year"))))
+        assert [dict(f.values) for f in facets] == [
+            {"wiki": 4, "drive": 4},
+            {"2021": 2, "2022": 2, "2023": 2, "n/a": 2},
+        ]
+        await index.close()
+
+    asyncio.run(scenario())
