@@ -4,9 +4,9 @@ Ten labelled sample-corpus questions, three it cannot answer and two calculation
 through Assistant.Ask with extractive@1 (the production engine) under the automatic routing
 policy, scored by evaluation/answer_checks.py as `genai eval answers` scores them. The slice
 spreads over the documents and was picked before it was measured (not the questions that
-pass), so its rates are low: they are extractive@1's (EVALUATION.md, "Answer quality"). The floors sit one question under what it
-measured; extractive@1 is deterministic over a deterministic index, so a drop is a change in
-behaviour, and a rise means the floors can go up.
+pass), so its rates are low: they are extractive@1's (EVALUATION.md, "Answer quality"). The
+floors sit one question under what it measured; extractive@1 is deterministic over a
+deterministic index, so a drop is a change in behaviour, and a rise means the floors can go up.
 """
 
 from __future__ import annotations
