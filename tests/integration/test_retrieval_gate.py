@@ -108,7 +108,9 @@ def _losers(
         for now, (query_id, _) in zip(default, queries, strict=True)
         if query_id in before
     )[::-1][:5]
-    return ", ".join(f"{query_id} -{drop:.3f}" for drop, query_id in drops if drop > 0)
+    # Per-query baselines are rounded to 4 places: smaller differences are not losses.
+    lost = [f"{query_id} -{drop:.3f}" for drop, query_id in drops if drop > 0.0005]
+    return ", ".join(lost) or "none against the per-query baseline"
 
 
 def _keep(
