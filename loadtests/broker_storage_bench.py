@@ -59,14 +59,8 @@ def main() -> None:
 
 def _measure(storage: str, copies: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as state:
-        config = StackConfig.from_env().with_free_ports(Path(state))
-        config = StackConfig(
-            state_dir=config.state_dir,
-            model_repository=config.model_repository,
-            cache_dir=config.cache_dir,
-            redis_url="redis://127.0.0.1:6379/14",
-            ports=config.ports,
-            kafka_storage=storage,
+        config = StackConfig.from_env().with_free_ports(
+            Path(state), redis_url="redis://127.0.0.1:6379/14", kafka_storage=storage
         )
         with Stack(config) as stack:
             tenant = f"bench{storage}{int(time.time())}"

@@ -116,14 +116,8 @@ def main() -> None:
     pages, skipped = _pages()
     print(f"{len(pages)} pages kept, {len(skipped)} skipped", file=sys.stderr)
     with tempfile.TemporaryDirectory() as state:
-        config = StackConfig.from_env().with_free_ports(Path(state))
-        config = StackConfig(
-            state_dir=config.state_dir,
-            model_repository=config.model_repository,
-            cache_dir=config.cache_dir,
-            redis_url="redis://127.0.0.1:6379/14",
-            ports=config.ports,
-            kafka_storage=config.kafka_storage,
+        config = StackConfig.from_env().with_free_ports(
+            Path(state), redis_url="redis://127.0.0.1:6379/14"
         )
         with Stack(config) as stack:
             report = _run(stack, pages, args)

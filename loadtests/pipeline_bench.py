@@ -58,14 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
         base = StackConfig.from_env()
-        config = base.with_free_ports(Path(state))
-        config = StackConfig(
-            state_dir=config.state_dir,
-            model_repository=config.model_repository,
-            cache_dir=config.cache_dir,
-            redis_url="redis://127.0.0.1:6379/14",
-            ports=config.ports,
-        )
+        config = base.with_free_ports(Path(state), redis_url="redis://127.0.0.1:6379/14")
         with Stack(config) as stack:
             tenant = f"bench{int(time.time())}"
             print(_ingest(stack, tenant, args.copies))

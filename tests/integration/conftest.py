@@ -26,14 +26,7 @@ def stack(
     if request.config.getoption("--stack") == "external":
         yield Stack(base)
         return
-    config = base.with_free_ports(tmp_path_factory.mktemp("stack"))
-    config = StackConfig(
-        state_dir=config.state_dir,
-        model_repository=config.model_repository,
-        cache_dir=config.cache_dir,
-        redis_url=_TEST_REDIS_URL,
-        ports=config.ports,
-    )
+    config = base.with_free_ports(tmp_path_factory.mktemp("stack"), redis_url=_TEST_REDIS_URL)
     with Stack(config) as running:
         yield running
 

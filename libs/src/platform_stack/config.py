@@ -74,15 +74,18 @@ class StackConfig:
             kafka_storage=os.environ.get("GENAI_KAFKA_STORAGE", "s3").strip().lower(),
         )
 
-    def with_free_ports(self, state_dir: Path) -> StackConfig:
-        """A copy on ports the OS says are free, in its own folder (for tests)."""
+    def with_free_ports(
+        self, state_dir: Path, *, redis_url: str | None = None, kafka_storage: str | None = None
+    ) -> StackConfig:
+        """A copy on ports the OS says are free, in its own folder (tests, benchmarks); on
+        another Redis database or broker storage when named (answers kept apart)."""
         return StackConfig(
             state_dir=state_dir,
             model_repository=self.model_repository,
             cache_dir=self.cache_dir,
-            redis_url=self.redis_url,
+            redis_url=redis_url or self.redis_url,
             ports=dict(zip(self.ports, free_ports(len(self.ports)), strict=True)),
-            kafka_storage=self.kafka_storage,
+            kafka_storage=kafka_storage or self.kafka_storage,
         )
 
     @property
