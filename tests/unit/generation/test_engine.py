@@ -53,3 +53,15 @@ def test_cache_key_ignores_case_and_spacing_but_not_tenant_groups_or_prompt() ->
     assert key != answer_cache_key(_ask(groups=["engineering"]))
     assert key != answer_cache_key(_ask(top_k=3))
     assert key != answer_cache_key(_ask(prompt_version="extractive@2"))
+
+
+def test_the_stemmed_engine_matches_word_forms_the_exact_one_misses() -> None:
+    passages = [
+        SourcePassage("c1", "IT security", "Passwords must be renewed every 90 days."),
+    ]
+    question = "password renewal frequency"
+    exact = asyncio.run(ExtractiveEngine().answer(question, passages))
+    stemmed = asyncio.run(ExtractiveEngine(stemmed=True).answer(question, passages))
+    assert exact.model == "extractive@1" and stemmed.model == "extractive@2"
+    assert exact.cited == []  # "passwords" is not "password", "renewed" not "renewal"
+    assert "90 days" in stemmed.text and stemmed.cited == [0]

@@ -45,7 +45,11 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     cache = AnswerCache(redis, ttl_s=settings.cache_ttl_s, answer_ttl_s=settings.answer_ttl_s)
     peers = Peers.connect(settings)
     models = _model_engines(settings)
-    prompts = _servable(load_prompts(settings.prompts_dir), models)
+    extractive = {
+        "extractive": ExtractiveEngine(),
+        "extractive-stemmed": ExtractiveEngine(stemmed=True),
+    }
+    prompts = _servable(load_prompts(settings.prompts_dir), models, extractive)
     if prompts.resolve(settings.prompt_version) is None:
         raise PromptError(
             f"default prompt {settings.prompt_version!r} not served: {prompts.known()}"
@@ -54,7 +58,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
         peers=peers,
         cache=cache,
         prompts=prompts,
-        extractive=ExtractiveEngine(),
+        extractive=extractive,
         models=models,
         prices=settings.prices,
     )
@@ -110,9 +114,17 @@ def _model_engines(settings: Settings) -> dict[EngineKind, ModelEngine]:
     return engines
 
 
-def _servable(prompts: PromptRegistry, models: dict[EngineKind, ModelEngine]) -> PromptRegistry:
+def _servable(
+    prompts: PromptRegistry,
+    models: dict[EngineKind, ModelEngine],
+    extractive: dict[str, ExtractiveEngine],
+) -> PromptRegistry:
     """The prompts whose engine is configured here; the others are logged and left out."""
-    served = [p for p in prompts if p.engine is EngineKind.EXTRACTIVE or p.engine in models]
+    served = [
+        p
+        for p in prompts
+        if (p.model in extractive if p.engine is EngineKind.EXTRACTIVE else p.engine in models)
+    ]
     for prompt in prompts:
         if prompt not in served:
             _log.info("prompt_not_served", prompt=prompt.key, engine=prompt.engine.value)

@@ -55,14 +55,15 @@ class Assistant:
         peers: Peers,
         cache: AnswerCache,
         prompts: PromptRegistry,
-        extractive: AnswerEngine,
+        extractive: Mapping[str, AnswerEngine],
         models: Mapping[EngineKind, ModelEngine],
         prices: Mapping[str, ModelPrice],
     ) -> None:
         self._peers = peers
         self._cache = cache
         self._prompts = prompts
-        self._extractive = extractive
+        #: Extractive engines by the `model` their prompt files name.
+        self._extractive = dict(extractive)
         self._models = dict(models)
         self._prices = dict(prices)
 
@@ -156,7 +157,7 @@ class Assistant:
             return
 
         mark = time.perf_counter()
-        answer = await self._extractive.answer(
+        answer = await self._extractive[prompt.model].answer(
             question, [SourcePassage(p.chunk_id, p.title, p.text) for p in passages]
         )
         timings.generation_ms = _ms(mark)

@@ -8,9 +8,12 @@ endpoint implements the same Protocol.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import snowballstemmer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,22 +60,29 @@ class AnswerEngine(Protocol):
 
 
 class ExtractiveEngine:
-    """Quotes the best-matching sentences, at most `max_sentences`, with citations."""
+    """Quotes the best-matching sentences, at most `max_sentences`, with citations.
 
-    name = "extractive@1"
+    `stemmed` matches words by their Snowball stem ("passwords" meets "password", "renewed"
+    meets "renewal"'s "renew"): the `extractive-stemmed` model of prompt `extractive@2`.
+    """
 
-    def __init__(self, *, max_sentences: int = 3, min_overlap: float = 0.34) -> None:
+    def __init__(
+        self, *, max_sentences: int = 3, min_overlap: float = 0.34, stemmed: bool = False
+    ) -> None:
         self._max_sentences = max_sentences
         self._min_overlap = min_overlap
+        self._terms = _stemmed_terms if stemmed else _terms
+        # Recorded as the answer's model (Usage.model): the prompt version it serves.
+        self.name = "extractive@2" if stemmed else "extractive@1"
 
     async def answer(self, question: str, passages: Sequence[SourcePassage]) -> EngineAnswer:
         """Rank sentences by question-term coverage, weighted by passage rank."""
-        terms = _terms(question)
+        terms = self._terms(question)
         prompt_tokens = _count_tokens(question) + sum(_count_tokens(p.text) for p in passages)
         scored: list[tuple[float, int, int, str]] = []
         for rank, passage in enumerate(passages):
             for position, sentence in enumerate(_SENTENCE.split(passage.text)):
-                coverage = len(terms & _terms(sentence)) / len(terms) if terms else 0.0
+                coverage = len(terms & self._terms(sentence)) / len(terms) if terms else 0.0
                 if coverage >= self._min_overlap:
                     # Earlier passages won fusion; break ties toward them.
                     scored.append((coverage / (1 + 0.1 * rank), rank, position, sentence.strip()))
@@ -99,6 +109,18 @@ class ExtractiveEngine:
 
 def _terms(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def _stemmed_terms(text: str) -> set[str]:
+    return {_stem(w) for w in _terms(text)}
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 def _count_tokens(text: str) -> int:
