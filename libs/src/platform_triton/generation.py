@@ -8,6 +8,7 @@ COMPLETION_TOKENS and FINISH_REASON, or an error response. Errors map to platfor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -125,6 +126,29 @@ class TritonGenerationClient(TritonModelClient):
         if isinstance(stop, str):
             raise TypeError("stop takes a sequence of strings, not a single str")
         request = self._request(prompt, max_tokens=max_tokens, temperature=temperature, stop=stop)
+        async with contextlib.aclosing(self._results(request, timeout_s)) as results:
+            async for result in results:
+                finish_reason = _first(result, "FINISH_REASON")
+                if finish_reason is None:
+                    yield _text(_first(result, "TEXT"))
+                    continue
+                yield GenerationUsage(
+                    prompt_tokens=int(_first(result, "PROMPT_TOKENS")),
+                    completion_tokens=int(_first(result, "COMPLETION_TOKENS")),
+                    finish_reason=_text(finish_reason),
+                )
+                return
+        raise TritonUnavailable(f"triton {self._url}: stream ended before the final response")
+
+    async def _results(
+        self, request: dict[str, Any], timeout_s: float | None
+    ) -> AsyncIterator[InferResult]:
+        """One request's responses, in order; error responses and transport failures raise.
+
+        Closing this iterator (aclosing) ends the request: after the final response that only
+        drops the idle stream; before it (an error, a deadline, a caller leaving the loop)
+        Triton sees the request cancelled and the model stops generating.
+        """
         done = asyncio.Event()
 
         async def requests() -> AsyncIterator[dict[str, Any]]:
@@ -141,22 +165,9 @@ class TritonGenerationClient(TritonModelClient):
                     raise TritonInferenceError(
                         f"triton {self._url} model {self._model}: {error.message()}"
                     ) from error
-                finish_reason = _first(result, "FINISH_REASON")
-                if finish_reason is None:
-                    yield _text(_first(result, "TEXT"))
-                    continue
-                yield GenerationUsage(
-                    prompt_tokens=int(_first(result, "PROMPT_TOKENS")),
-                    completion_tokens=int(_first(result, "COMPLETION_TOKENS")),
-                    finish_reason=_text(finish_reason),
-                )
-                return
-            raise TritonUnavailable(f"triton {self._url}: stream ended before the final response")
+                yield result
         finally:
             done.set()
-            # After the final response this only drops the idle stream; before it (an error, a
-            # deadline, a caller leaving the loop) Triton sees the request cancelled and the model
-            # stops generating.
             responses.cancel()
 
     async def _mapped(
@@ -191,29 +202,14 @@ class TritonGenerationClient(TritonModelClient):
             "inputs": [_bytes_input("TOKENIZE", list(texts))],
             "request_id": uuid.uuid4().hex,
         }
-        done = asyncio.Event()
-
-        async def requests() -> AsyncIterator[dict[str, Any]]:
-            yield request
-            await done.wait()
-
-        deadline = self._timeout_s if timeout_s is None else timeout_s
-        responses = self._grpc().stream_infer(requests(), stream_timeout=deadline)
-        try:
-            async for result, error in self._mapped(responses):
-                if error is not None:
-                    raise TritonInferenceError(
-                        f"triton {self._url} model {self._model}: {error.message()}"
-                    ) from error
+        async with contextlib.aclosing(self._results(request, timeout_s)) as results:
+            async for result in results:
                 counts = result.as_numpy("TOKEN_COUNTS")
                 return TokenCounts(
                     counts=[int(c) for c in counts.reshape(-1)],
                     n_ctx=int(_first(result, "N_CTX")),
                 )
-            raise TritonUnavailable(f"triton {self._url}: stream ended before the token counts")
-        finally:
-            done.set()
-            responses.cancel()
+        raise TritonUnavailable(f"triton {self._url}: stream ended before the token counts")
 
     async def complete(
         self,
