@@ -96,7 +96,8 @@ class ModelFlow:
             blocked = await self._check(principal, answer.text, support)
             self.timings.guardrail_output_ms = _ms(mark)
             if blocked:
-                yield await self._refuse(blocked, retracted=True)
+                # The model ran to the end: its tokens are spent, and counted, all the same.
+                yield await self._refuse(blocked, retracted=True, answer=answer)
                 return
         yield await self._respond(answer, cited)
 
@@ -115,20 +116,32 @@ class ModelFlow:
             return reasons or ["blocked"]
         return []
 
-    async def _respond(
-        self, answer: ModelAnswer, cited: list[common_pb2.Passage]
-    ) -> assistant_pb2.AskResponse:
-        usage = common_pb2.Usage(
-            prompt_tokens=answer.usage.prompt_tokens,
-            completion_tokens=answer.usage.completion_tokens,
-            model=self.engine.client.model,
-        )
+    async def _usage(self, answer: ModelAnswer | None) -> common_pb2.Usage:
+        """The engine's own counts and their price, summed for the tenant; none without an
+        answer (a stream stopped early: the engine reports no counts for it)."""
+        usage = common_pb2.Usage(model=self.engine.client.model)
+        if answer is None:
+            return usage
+        usage.prompt_tokens = answer.usage.prompt_tokens
+        usage.completion_tokens = answer.usage.completion_tokens
         usage.cost_usd = cost_usd(
             self.prices,
             usage.model,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
         )
+        await self.cache.add_usage(
+            self.ask.tenant,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=usage.cost_usd,
+        )
+        return usage
+
+    async def _respond(
+        self, answer: ModelAnswer, cited: list[common_pb2.Passage]
+    ) -> assistant_pb2.AskResponse:
+        usage = await self._usage(answer)
         flags = self.flags + (["citation.invalid_marker"] if answer.invalid_markers else [])
         response = assistant_pb2.AskResponse(
             answer_id=str(uuid.uuid4()),
@@ -157,12 +170,6 @@ class ModelFlow:
         # "Not found" is not cached: the documents may arrive any moment.
         self.cacheable = answer.model_called and answer.text != NOT_FOUND
         await self.cache.remember_answer(response.answer_id, self.ask.tenant)
-        await self.cache.add_usage(
-            self.ask.tenant,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=usage.cost_usd,
-        )
         _log.info(
             "answer_generated",
             answer_id=response.answer_id,
@@ -179,13 +186,15 @@ class ModelFlow:
         )
         return self._finish(response)
 
-    async def _refuse(self, reasons: list[str], *, retracted: bool) -> assistant_pb2.AskResponse:
+    async def _refuse(
+        self, reasons: list[str], *, retracted: bool, answer: ModelAnswer | None = None
+    ) -> assistant_pb2.AskResponse:
         response = assistant_pb2.AskResponse(
             answer_id=str(uuid.uuid4()),
             answer=UNGROUNDED_ANSWER,
             guardrail_flags=self.flags + reasons,
             prompt_version=self.prompt.key,
-            usage=common_pb2.Usage(model=self.engine.client.model),
+            usage=await self._usage(answer),
             route=self.route.name.value,
             route_reason=self.route.reason,
             retracted=retracted,
