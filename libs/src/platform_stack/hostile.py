@@ -12,10 +12,13 @@ against its deadline, and what each tenant could see.
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import random
 import time
 import uuid
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -211,7 +214,56 @@ _HOSTILE_KINDS: dict[str, Callable[[random.Random, str, str], tuple[bytes, tuple
         (("content-type", b"application/json"),),
     ),
     "null_body_fields": lambda r, t, i: _json(_doc(t, i, text=None)),
+    # Binary bodies (base64 `content`): off-contract ones, and files no parser can read.
+    "content_not_base64": lambda r, t, i: _json(_content(t, i, "not base64!")),
+    "content_line_broken": lambda r, t, i: _json(_content(t, i, "JVBE\nRi0x")),
+    "text_and_content": lambda r, t, i: _json(_doc(t, i, content=_b64(b"%PDF-1.4"))),
+    "pdf_as_text": lambda r, t, i: _json(_doc(t, i, media_type="application/pdf", text="%PDF")),
+    "truncated_pdf": lambda r, t, i: _json(
+        _content(t, i, _b64(b"%PDF-1.7\n1 0 obj <<" + r.randbytes(r.randint(0, 300))))
+    ),
+    "random_bytes_pdf": lambda r, t, i: _json(_content(t, i, _b64(r.randbytes(2_000)))),
+    "random_bytes_docx": lambda r, t, i: _json(
+        _content(
+            t,
+            i,
+            _b64(r.randbytes(2_000)),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+    ),
+    "zip_not_docx": lambda r, t, i: _json(
+        _content(
+            t,
+            i,
+            _b64(_zip_of(r)),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+    ),
+    "json_records_broken": lambda r, t, i: _json(
+        _doc(t, i, media_type="application/json", text='[{"name": "x",')
+    ),
+    "json_records_scalar": lambda r, t, i: _json(
+        _doc(t, i, media_type="application/json", text="42")
+    ),
 }
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _content(tenant: str, doc_id: str, content: str, media_type: str = "application/pdf") -> dict:
+    document = _doc(tenant, doc_id, media_type=media_type, content=content)
+    document.pop("text")
+    return document
+
+
+def _zip_of(rng: random.Random) -> bytes:
+    """A valid zip archive holding no Word document."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", rng.randbytes(64).hex())
+    return buffer.getvalue()
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -426,6 +478,97 @@ def _hostile_requests(
         ("search-huge-filter-key", search(principal=who, query="q", filters={big: "v"})),
         ("search-bad-tenant", search(principal=common_pb2.Principal(tenant="UP PER"), query="q")),
         ("search-good", search(principal=who, query="badge laptop", top_k=5)),
+        (
+            "search-facet-on-tenant",
+            search(principal=who, query="q", facet_fields=["tenant", "access_groups"]),
+        ),
+        (
+            "search-huge-facet-limit",
+            search(principal=who, query="q", facet_fields=["source"], facet_limit=10**9),
+        ),
+        ("search-huge-facet-field", search(principal=who, query="q", facet_fields=[big])),
+        (
+            "search-filter-no-condition",
+            search(principal=who, query="q", typed_filters=[common_pb2.MetadataFilter(field="x")]),
+        ),
+        (
+            "search-filter-huge-any-of",
+            search(
+                principal=who,
+                query="q",
+                typed_filters=[
+                    common_pb2.MetadataFilter(
+                        field="metadata.kind",
+                        any_of=common_pb2.StringList(values=["v"] * 10_000),
+                    )
+                ],
+            ),
+        ),
+        (
+            "search-filter-bad-date",
+            search(
+                principal=who,
+                query="q",
+                typed_filters=[
+                    common_pb2.MetadataFilter(
+                        field="metadata.year", date_range=common_pb2.DateRange(gte="yesterday")
+                    )
+                ],
+            ),
+        ),
+        (
+            "search-filter-nan-range",
+            search(
+                principal=who,
+                query="q",
+                typed_filters=[
+                    common_pb2.MetadataFilter(
+                        field="metadata.year", range=common_pb2.NumberRange(gte=float("nan"))
+                    )
+                ],
+            ),
+        ),
+        (
+            "search-filter-on-tenant",
+            search(
+                principal=who,
+                query="q",
+                typed_filters=[common_pb2.MetadataFilter(field="tenant", equals="other")],
+            ),
+        ),
+        ("search-weight-out-of-range", search(principal=who, query="q", fusion=4, dense_weight=7)),
+        ("search-unknown-fusion", search(principal=who, query="q", fusion=99)),
+        ("ask-unknown-route", ask(principal=who, question="q", route="oracle")),
+        ("ask-calculator-no-sum", ask(principal=who, question="hello", route="calculator")),
+        ("ask-huge-arithmetic", ask(principal=who, question="9" * 3000 + " ** 99")),
+        (
+            "ask-huge-user-context",
+            ask(
+                principal=who,
+                question="q",
+                user_context=assistant_pb2.UserContext(
+                    current_page=big,
+                    recent_turns=[assistant_pb2.Turn(role="boss", text=big)] * 50,
+                ),
+            ),
+        ),
+        (
+            "passage-unknown-chunk",
+            lambda t: assistant.GetPassage(
+                assistant_pb2.GetPassageRequest(principal=who, chunk_id=str(uuid.uuid4())),
+                timeout=t,
+            ),
+        ),
+        (
+            "passage-huge-chunk-id",
+            lambda t: assistant.GetPassage(
+                assistant_pb2.GetPassageRequest(principal=who, chunk_id=big), timeout=t
+            ),
+        ),
+        (
+            "prompts-list",
+            lambda t: assistant.ListPrompts(assistant_pb2.ListPromptsRequest(), timeout=t),
+        ),
         ("feedback-no-tenant", feedback(principal=nobody, answer_id="a", rating=1)),
         ("feedback-huge-answer", feedback(principal=who, answer_id="a" * 20_000, rating=1)),
         ("feedback-unknown-answer", feedback(principal=who, answer_id=str(uuid.uuid4()), rating=1)),
@@ -438,6 +581,13 @@ def _hostile_requests(
         ("submit-no-id", submit(id="", text="Some text.")),
         ("submit-bad-media", submit(id="m", text="Some text.", media_type="application/x-evil")),
         ("submit-bad-metadata", submit(id="m", text="Some text.", metadata={big: "v"})),
+        (
+            "submit-corrupt-pdf",
+            submit(id="p", media_type="application/pdf", content=b"%PDF-1.7 " + big.encode()),
+        ),
+        ("submit-text-and-content", submit(id="p", text="Some text.", content=b"also bytes")),
+        ("submit-pdf-as-text", submit(id="p", media_type="application/pdf", text="%PDF-1.7")),
+        ("submit-huge-content", submit(id="p", content=b"x" * 5_000_000)),
         (
             "delete-bad-id",
             lambda t: ingest.DeleteDocument(
