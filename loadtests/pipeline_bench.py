@@ -69,8 +69,17 @@ def _corpus(tenant: str, copies: int) -> list[dict]:
     originals = [
         json.loads(p.read_text()) for p in sorted((ROOT / "examples/documents").glob("*.json"))
     ]
+    # Each copy gets a title of its own: the title is embedded with every chunk, so no copy
+    # can reuse another's stored vectors and the engine embeds every chunk (a throughput run,
+    # not a deduplication run).
     return [
-        {**doc, "tenant": tenant, "id": f"{doc['id']}-{n}", "access_groups": []}
+        {
+            **doc,
+            "tenant": tenant,
+            "id": f"{doc['id']}-{n}",
+            "title": f"{doc['title']} (copy {n})",
+            "access_groups": [],
+        }
         for n in range(copies)
         for doc in originals
     ]
