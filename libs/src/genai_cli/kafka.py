@@ -11,7 +11,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from genai_cli.errors import CliError
 from platform_stack.config import StackConfig
@@ -28,6 +28,7 @@ __all__ = (
     "header_dict",
     "make_consumer",
     "make_producer",
+    "poll_record",
     "resolve_bootstrap",
 )
 
@@ -112,6 +113,20 @@ def assign_at_end(consumer: Consumer, topics: Iterable[str]) -> None:
             )
             assignment.append(TopicPartition(topic, partition, high))
     consumer.assign(assignment)
+
+
+def poll_record(consumer: Consumer, timeout_s: float = 0.5) -> Message | None:
+    """The next record, or None when none came in time or a partition's end was reached;
+    any other error of the read is a CliError."""
+    message = consumer.poll(timeout_s)
+    if message is None:
+        return None
+    error = message.error()
+    if error is None:
+        return message
+    if error.code() == KafkaError._PARTITION_EOF:
+        return None
+    raise CliError(f"reading {message.topic()}: {error.str()}")
 
 
 def header_dict(message: Message) -> dict[str, str]:

@@ -7,10 +7,10 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, TopicPartition
 
 from genai_cli.errors import CliError
-from genai_cli.kafka import check_topics, make_consumer, resolve_bootstrap
+from genai_cli.kafka import check_topics, make_consumer, poll_record, resolve_bootstrap
 
 if TYPE_CHECKING:
     import argparse
@@ -78,14 +78,9 @@ def run(args: argparse.Namespace) -> int:
         while args.count is None or printed < args.count:
             if args.timeout is not None and time.monotonic() - last > args.timeout:
                 break
-            message = consumer.poll(0.5)
+            message = poll_record(consumer)
             if message is None:
                 continue
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise CliError(f"reading {args.topic}: {error.str()}")
             print(format_record(message, max_value=args.max_value), flush=True)  # noqa: T201
             printed += 1
             last = time.monotonic()

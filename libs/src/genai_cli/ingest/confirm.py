@@ -11,13 +11,18 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from confluent_kafka import KafkaError
 from pydantic import ValidationError
 
 from contracts import DocumentIndexed, topics
 from genai_cli.errors import CliError
 from genai_cli.ingest.files import Rejection
-from genai_cli.kafka import assign_at_end, check_topics, header_dict, make_consumer
+from genai_cli.kafka import (
+    assign_at_end,
+    check_topics,
+    header_dict,
+    make_consumer,
+    poll_record,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,14 +72,9 @@ class Waiter:
         pending = dict(expected)
         last = time.monotonic()
         while pending and time.monotonic() - last < idle_timeout_s:
-            message = self._consumer.poll(0.5)
+            message = poll_record(self._consumer)
             if message is None:
                 continue
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise CliError(f"reading {message.topic()}: {error.str()}")
             settled = self._settle(message, pending, confirmed, dead)
             if settled:
                 del pending[settled]
