@@ -16,6 +16,7 @@ from generation_service.core.prompts import (
     Prompt,
     PromptError,
     PromptRegistry,
+    model_key,
 )
 from generation_service.core.request import (
     MAX_TOP_K,
@@ -26,6 +27,14 @@ from generation_service.core.request import (
     UserContext,
 )
 from generation_service.core.routing import Route, RouteName, choose_route
+from generation_service.core.tiers import (
+    AnswerStats,
+    Budget,
+    QuestionKind,
+    TierPolicy,
+    choose_prompt,
+    question_kind,
+)
 from generation_service.core.usage import ModelPrice, cost_usd
 
 __all__ = (
@@ -33,7 +42,9 @@ __all__ = (
     "MAX_TOP_K",
     "NO_ANSWER",
     "AnswerEngine",
+    "AnswerStats",
     "AskInput",
+    "Budget",
     "EngineAnswer",
     "EngineKind",
     "ExtractiveEngine",
@@ -43,12 +54,17 @@ __all__ = (
     "Prompt",
     "PromptError",
     "PromptRegistry",
+    "QuestionKind",
     "Route",
     "RouteName",
     "SourcePassage",
+    "TierPolicy",
     "Turn",
     "UserContext",
     "answer_cache_key",
+    "choose_prompt",
     "choose_route",
     "cost_usd",
+    "model_key",
+    "question_kind",
 )

@@ -58,6 +58,12 @@ class Prompt(BaseModel):
     min_relevance: float = Field(
         0.0, description="Passages scoring at or below this are not used as context."
     )
+    expected_latency_ms: float = Field(
+        0.0,
+        ge=0,
+        description="A first estimate of one answer's generation time, for budgets (routing); "
+        "replaced by the measured mean once this version has answered. 0: unknown.",
+    )
     system: str = ""
     examples: list[Example] = []
     request: str = ""
@@ -76,6 +82,15 @@ class Prompt(BaseModel):
             if missing:
                 raise ValueError(f"request template lacks {', '.join(missing)}")
         return self
+
+
+def model_key(prompt: Prompt) -> tuple[EngineKind, str]:
+    """The model engine a prompt runs on: Triton's by model name, or the OpenAI-compatible one.
+
+    The OpenAI-compatible endpoint is one per service (its model is GENERATION_OPENAI_MODEL),
+    so its prompts share one engine whatever model their files name.
+    """
+    return (prompt.engine, prompt.model if prompt.engine is EngineKind.TRITON else "")
 
 
 class PromptRegistry:
