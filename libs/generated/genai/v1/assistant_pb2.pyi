@@ -19,7 +19,7 @@ RATING_THUMBS_UP: Rating
 RATING_THUMBS_DOWN: Rating
 
 class AskRequest(_message.Message):
-    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context", "typed_filters")
+    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context", "typed_filters", "rerank")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class AskRequest(_message.Message):
     DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     USER_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
+    RERANK_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     question: str
     top_k: int
@@ -49,7 +50,8 @@ class AskRequest(_message.Message):
     dense_weight: float
     user_context: UserContext
     typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ...) -> None: ...
+    rerank: _retrieval_pb2.RerankMode
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., rerank: _Optional[_Union[_retrieval_pb2.RerankMode, str]] = ...) -> None: ...
 
 class UserContext(_message.Message):
     __slots__ = ("current_page", "recent_turns", "locale")
@@ -106,7 +108,7 @@ class AskStreamEvent(_message.Message):
     def __init__(self, delta: _Optional[str] = ..., completed: _Optional[_Union[AskResponse, _Mapping]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight", "typed_filters", "facet_fields", "facet_limit")
+    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight", "typed_filters", "facet_fields", "facet_limit", "rerank")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +125,7 @@ class SearchRequest(_message.Message):
     TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
     FACET_FIELDS_FIELD_NUMBER: _ClassVar[int]
     FACET_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    RERANK_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     query: str
     top_k: int
@@ -132,17 +135,20 @@ class SearchRequest(_message.Message):
     typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
     facet_fields: _containers.RepeatedScalarFieldContainer[str]
     facet_limit: int
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., facet_fields: _Optional[_Iterable[str]] = ..., facet_limit: _Optional[int] = ...) -> None: ...
+    rerank: _retrieval_pb2.RerankMode
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., facet_fields: _Optional[_Iterable[str]] = ..., facet_limit: _Optional[int] = ..., rerank: _Optional[_Union[_retrieval_pb2.RerankMode, str]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("passages", "trace_id", "facets")
+    __slots__ = ("passages", "trace_id", "facets", "rerank")
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     FACETS_FIELD_NUMBER: _ClassVar[int]
+    RERANK_FIELD_NUMBER: _ClassVar[int]
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
     trace_id: str
     facets: _containers.RepeatedCompositeFieldContainer[_common_pb2.Facet]
-    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., trace_id: _Optional[str] = ..., facets: _Optional[_Iterable[_Union[_common_pb2.Facet, _Mapping]]] = ...) -> None: ...
+    rerank: _retrieval_pb2.RerankOutcome
+    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., trace_id: _Optional[str] = ..., facets: _Optional[_Iterable[_Union[_common_pb2.Facet, _Mapping]]] = ..., rerank: _Optional[_Union[_retrieval_pb2.RerankOutcome, str]] = ...) -> None: ...
 
 class SubmitFeedbackRequest(_message.Message):
     __slots__ = ("principal", "answer_id", "rating", "comment", "useful_chunk_ids")

@@ -17,7 +17,7 @@ class Principal(_message.Message):
     def __init__(self, tenant: _Optional[str] = ..., user_id: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Passage(_message.Message):
-    __slots__ = ("chunk_id", "document_id", "title", "source", "text", "chunk_index", "score", "document_version", "metadata", "heading", "page", "start", "end")
+    __slots__ = ("chunk_id", "document_id", "title", "source", "text", "chunk_index", "score", "document_version", "metadata", "heading", "page", "start", "end", "fused_score")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class Passage(_message.Message):
     PAGE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
+    FUSED_SCORE_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     document_id: str
     title: str
@@ -51,7 +52,8 @@ class Passage(_message.Message):
     page: int
     start: int
     end: int
-    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., chunk_index: _Optional[int] = ..., score: _Optional[float] = ..., document_version: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+    fused_score: float
+    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., source: _Optional[str] = ..., text: _Optional[str] = ..., chunk_index: _Optional[int] = ..., score: _Optional[float] = ..., document_version: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., fused_score: _Optional[float] = ...) -> None: ...
 
 class Citation(_message.Message):
     __slots__ = ("marker", "chunk_id", "document_id", "title", "source", "snippet", "heading", "page", "start", "end")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from genai.v1 import common_pb2 as genai_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/retrieval.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\"\xf6\x02\n\x0fRetrieveRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x37\n\x07\x66ilters\x18\x04 \x03(\x0b\x32&.genai.v1.RetrieveRequest.FiltersEntry\x12&\n\x06\x66usion\x18\x05 \x01(\x0e\x32\x16.genai.v1.FusionMethod\x12\x19\n\x0c\x64\x65nse_weight\x18\x06 \x01(\x02H\x00\x88\x01\x01\x12/\n\rtyped_filters\x18\x07 \x03(\x0b\x32\x18.genai.v1.MetadataFilter\x12\x14\n\x0c\x66\x61\x63\x65t_fields\x18\x08 \x03(\t\x12\x13\n\x0b\x66\x61\x63\x65t_limit\x18\t \x01(\x05\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_dense_weightJ\x04\x08\n\x10\x10\"X\n\x10RetrieveResponse\x12#\n\x08passages\x18\x01 \x03(\x0b\x32\x11.genai.v1.Passage\x12\x1f\n\x06\x66\x61\x63\x65ts\x18\x02 \x03(\x0b\x32\x0f.genai.v1.Facet\">\n\x14LookupVectorsRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontent_hashes\x18\x02 \x03(\t\"4\n\x0cStoredVector\x12\x14\n\x0c\x63ontent_hash\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x01(\x0c\"@\n\x15LookupVectorsResponse\x12\'\n\x07vectors\x18\x01 \x03(\x0b\x32\x16.genai.v1.StoredVector\"K\n\x0fGetChunkRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\"\x9c\x01\n\x10GetChunkResponse\x12\"\n\x07passage\x18\x01 \x01(\x0b\x32\x11.genai.v1.Passage\x12(\n\x08previous\x18\x02 \x01(\x0b\x32\x11.genai.v1.PassageH\x00\x88\x01\x01\x12$\n\x04next\x18\x03 \x01(\x0b\x32\x11.genai.v1.PassageH\x01\x88\x01\x01\x42\x0b\n\t_previousB\x07\n\x05_next*\x99\x01\n\x0c\x46usionMethod\x12\x1d\n\x19\x46USION_METHOD_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46USION_METHOD_RRF\x10\x01\x12\x1c\n\x18\x46USION_METHOD_DENSE_ONLY\x10\x02\x12\x1d\n\x19\x46USION_METHOD_SPARSE_ONLY\x10\x03\x12\x16\n\x12\x46USION_METHOD_DBSF\x10\x04\x32\xe3\x01\n\tRetrieval\x12\x41\n\x08Retrieve\x12\x19.genai.v1.RetrieveRequest\x1a\x1a.genai.v1.RetrieveResponse\x12P\n\rLookupVectors\x12\x1e.genai.v1.LookupVectorsRequest\x1a\x1f.genai.v1.LookupVectorsResponse\x12\x41\n\x08GetChunk\x12\x19.genai.v1.GetChunkRequest\x1a\x1a.genai.v1.GetChunkResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/retrieval.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\"\x9c\x03\n\x0fRetrieveRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x37\n\x07\x66ilters\x18\x04 \x03(\x0b\x32&.genai.v1.RetrieveRequest.FiltersEntry\x12&\n\x06\x66usion\x18\x05 \x01(\x0e\x32\x16.genai.v1.FusionMethod\x12\x19\n\x0c\x64\x65nse_weight\x18\x06 \x01(\x02H\x00\x88\x01\x01\x12/\n\rtyped_filters\x18\x07 \x03(\x0b\x32\x18.genai.v1.MetadataFilter\x12\x14\n\x0c\x66\x61\x63\x65t_fields\x18\x08 \x03(\t\x12\x13\n\x0b\x66\x61\x63\x65t_limit\x18\t \x01(\x05\x12$\n\x06rerank\x18\n \x01(\x0e\x32\x14.genai.v1.RerankMode\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_dense_weightJ\x04\x08\x0b\x10\x10\"\x81\x01\n\x10RetrieveResponse\x12#\n\x08passages\x18\x01 \x03(\x0b\x32\x11.genai.v1.Passage\x12\x1f\n\x06\x66\x61\x63\x65ts\x18\x02 \x03(\x0b\x32\x0f.genai.v1.Facet\x12\'\n\x06rerank\x18\x03 \x01(\x0e\x32\x17.genai.v1.RerankOutcome\">\n\x14LookupVectorsRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontent_hashes\x18\x02 \x03(\t\"4\n\x0cStoredVector\x12\x14\n\x0c\x63ontent_hash\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x01(\x0c\"@\n\x15LookupVectorsResponse\x12\'\n\x07vectors\x18\x01 \x03(\x0b\x32\x16.genai.v1.StoredVector\"K\n\x0fGetChunkRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\"\x9c\x01\n\x10GetChunkResponse\x12\"\n\x07passage\x18\x01 \x01(\x0b\x32\x11.genai.v1.Passage\x12(\n\x08previous\x18\x02 \x01(\x0b\x32\x11.genai.v1.PassageH\x00\x88\x01\x01\x12$\n\x04next\x18\x03 \x01(\x0b\x32\x11.genai.v1.PassageH\x01\x88\x01\x01\x42\x0b\n\t_previousB\x07\n\x05_next*\x99\x01\n\x0c\x46usionMethod\x12\x1d\n\x19\x46USION_METHOD_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46USION_METHOD_RRF\x10\x01\x12\x1c\n\x18\x46USION_METHOD_DENSE_ONLY\x10\x02\x12\x1d\n\x19\x46USION_METHOD_SPARSE_ONLY\x10\x03\x12\x16\n\x12\x46USION_METHOD_DBSF\x10\x04*R\n\nRerankMode\x12\x1b\n\x17RERANK_MODE_UNSPECIFIED\x10\x00\x12\x12\n\x0eRERANK_MODE_ON\x10\x01\x12\x13\n\x0fRERANK_MODE_OFF\x10\x02*h\n\rRerankOutcome\x12\x1e\n\x1aRERANK_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16RERANK_OUTCOME_APPLIED\x10\x01\x12\x1b\n\x17RERANK_OUTCOME_FALLBACK\x10\x02\x32\xe3\x01\n\tRetrieval\x12\x41\n\x08Retrieve\x12\x19.genai.v1.RetrieveRequest\x1a\x1a.genai.v1.RetrieveResponse\x12P\n\rLookupVectors\x12\x1e.genai.v1.LookupVectorsRequest\x1a\x1f.genai.v1.LookupVectorsResponse\x12\x41\n\x08GetChunk\x12\x19.genai.v1.GetChunkRequest\x1a\x1a.genai.v1.GetChunkResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,24 +35,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\013ai.genai.v1P\001Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1'
   _globals['_RETRIEVEREQUEST_FILTERSENTRY']._loaded_options = None
   _globals['_RETRIEVEREQUEST_FILTERSENTRY']._serialized_options = b'8\001'
-  _globals['_FUSIONMETHOD']._serialized_start=949
-  _globals['_FUSIONMETHOD']._serialized_end=1102
+  _globals['_FUSIONMETHOD']._serialized_start=1029
+  _globals['_FUSIONMETHOD']._serialized_end=1182
+  _globals['_RERANKMODE']._serialized_start=1184
+  _globals['_RERANKMODE']._serialized_end=1266
+  _globals['_RERANKOUTCOME']._serialized_start=1268
+  _globals['_RERANKOUTCOME']._serialized_end=1372
   _globals['_RETRIEVEREQUEST']._serialized_start=62
-  _globals['_RETRIEVEREQUEST']._serialized_end=436
-  _globals['_RETRIEVEREQUEST_FILTERSENTRY']._serialized_start=367
-  _globals['_RETRIEVEREQUEST_FILTERSENTRY']._serialized_end=413
-  _globals['_RETRIEVERESPONSE']._serialized_start=438
-  _globals['_RETRIEVERESPONSE']._serialized_end=526
-  _globals['_LOOKUPVECTORSREQUEST']._serialized_start=528
-  _globals['_LOOKUPVECTORSREQUEST']._serialized_end=590
-  _globals['_STOREDVECTOR']._serialized_start=592
-  _globals['_STOREDVECTOR']._serialized_end=644
-  _globals['_LOOKUPVECTORSRESPONSE']._serialized_start=646
-  _globals['_LOOKUPVECTORSRESPONSE']._serialized_end=710
-  _globals['_GETCHUNKREQUEST']._serialized_start=712
-  _globals['_GETCHUNKREQUEST']._serialized_end=787
-  _globals['_GETCHUNKRESPONSE']._serialized_start=790
-  _globals['_GETCHUNKRESPONSE']._serialized_end=946
-  _globals['_RETRIEVAL']._serialized_start=1105
-  _globals['_RETRIEVAL']._serialized_end=1332
+  _globals['_RETRIEVEREQUEST']._serialized_end=474
+  _globals['_RETRIEVEREQUEST_FILTERSENTRY']._serialized_start=405
+  _globals['_RETRIEVEREQUEST_FILTERSENTRY']._serialized_end=451
+  _globals['_RETRIEVERESPONSE']._serialized_start=477
+  _globals['_RETRIEVERESPONSE']._serialized_end=606
+  _globals['_LOOKUPVECTORSREQUEST']._serialized_start=608
+  _globals['_LOOKUPVECTORSREQUEST']._serialized_end=670
+  _globals['_STOREDVECTOR']._serialized_start=672
+  _globals['_STOREDVECTOR']._serialized_end=724
+  _globals['_LOOKUPVECTORSRESPONSE']._serialized_start=726
+  _globals['_LOOKUPVECTORSRESPONSE']._serialized_end=790
+  _globals['_GETCHUNKREQUEST']._serialized_start=792
+  _globals['_GETCHUNKREQUEST']._serialized_end=867
+  _globals['_GETCHUNKRESPONSE']._serialized_start=870
+  _globals['_GETCHUNKRESPONSE']._serialized_end=1026
+  _globals['_RETRIEVAL']._serialized_start=1375
+  _globals['_RETRIEVAL']._serialized_end=1602
 # @@protoc_insertion_point(module_scope)

@@ -15,14 +15,32 @@ class FusionMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FUSION_METHOD_DENSE_ONLY: _ClassVar[FusionMethod]
     FUSION_METHOD_SPARSE_ONLY: _ClassVar[FusionMethod]
     FUSION_METHOD_DBSF: _ClassVar[FusionMethod]
+
+class RerankMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RERANK_MODE_UNSPECIFIED: _ClassVar[RerankMode]
+    RERANK_MODE_ON: _ClassVar[RerankMode]
+    RERANK_MODE_OFF: _ClassVar[RerankMode]
+
+class RerankOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RERANK_OUTCOME_UNSPECIFIED: _ClassVar[RerankOutcome]
+    RERANK_OUTCOME_APPLIED: _ClassVar[RerankOutcome]
+    RERANK_OUTCOME_FALLBACK: _ClassVar[RerankOutcome]
 FUSION_METHOD_UNSPECIFIED: FusionMethod
 FUSION_METHOD_RRF: FusionMethod
 FUSION_METHOD_DENSE_ONLY: FusionMethod
 FUSION_METHOD_SPARSE_ONLY: FusionMethod
 FUSION_METHOD_DBSF: FusionMethod
+RERANK_MODE_UNSPECIFIED: RerankMode
+RERANK_MODE_ON: RerankMode
+RERANK_MODE_OFF: RerankMode
+RERANK_OUTCOME_UNSPECIFIED: RerankOutcome
+RERANK_OUTCOME_APPLIED: RerankOutcome
+RERANK_OUTCOME_FALLBACK: RerankOutcome
 
 class RetrieveRequest(_message.Message):
-    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight", "typed_filters", "facet_fields", "facet_limit")
+    __slots__ = ("principal", "query", "top_k", "filters", "fusion", "dense_weight", "typed_filters", "facet_fields", "facet_limit", "rerank")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +57,7 @@ class RetrieveRequest(_message.Message):
     TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
     FACET_FIELDS_FIELD_NUMBER: _ClassVar[int]
     FACET_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    RERANK_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     query: str
     top_k: int
@@ -48,15 +67,18 @@ class RetrieveRequest(_message.Message):
     typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
     facet_fields: _containers.RepeatedScalarFieldContainer[str]
     facet_limit: int
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., facet_fields: _Optional[_Iterable[str]] = ..., facet_limit: _Optional[int] = ...) -> None: ...
+    rerank: RerankMode
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., fusion: _Optional[_Union[FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., facet_fields: _Optional[_Iterable[str]] = ..., facet_limit: _Optional[int] = ..., rerank: _Optional[_Union[RerankMode, str]] = ...) -> None: ...
 
 class RetrieveResponse(_message.Message):
-    __slots__ = ("passages", "facets")
+    __slots__ = ("passages", "facets", "rerank")
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     FACETS_FIELD_NUMBER: _ClassVar[int]
+    RERANK_FIELD_NUMBER: _ClassVar[int]
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
     facets: _containers.RepeatedCompositeFieldContainer[_common_pb2.Facet]
-    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., facets: _Optional[_Iterable[_Union[_common_pb2.Facet, _Mapping]]] = ...) -> None: ...
+    rerank: RerankOutcome
+    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., facets: _Optional[_Iterable[_Union[_common_pb2.Facet, _Mapping]]] = ..., rerank: _Optional[_Union[RerankOutcome, str]] = ...) -> None: ...
 
 class LookupVectorsRequest(_message.Message):
     __slots__ = ("tenant", "content_hashes")

@@ -47,7 +47,10 @@ qrels/<split>.tsv), as a user of the platform would meet it:
    Recall@100, MRR@10 and the p50/p95 Search latency are reported per configuration.
 
 Configurations: {", ".join(METHODS)} ("default": whatever the server's default fusion is);
-rrf, dbsf and default take a dense weight in [0, 1] after a colon: dbsf:0.7.
+rrf, dbsf and default take a dense weight in [0, 1] after a colon: dbsf:0.7; any of them
+followed by +rerank adds the second stage (the server's RETRIEVAL_RERANK_MODEL re-scores the
+fused candidates): default+rerank, dbsf:0.6+rerank. A configuration without +rerank measures
+the first stage alone ("default" leaves the second stage to the server's default).
 The stack is the one of $GENAI_* (as `genai up`), or --assistant and --bootstrap.
 """
 

@@ -64,6 +64,7 @@ def _search(
         top_k=TOP_K,
         fusion=config.fusion,  # type: ignore[arg-type] - a FusionMethod value
         dense_weight=config.dense_weight,
+        rerank=config.rerank,
     )
     try:
         return stub.Search(request, timeout=_DEADLINE_S)

@@ -126,6 +126,7 @@ class Assistant:
                 typed_filters=ask.metadata_filters(),
                 fusion=ask.fusion,  # type: ignore[arg-type] - a validated FusionMethod value
                 dense_weight=ask.dense_weight,
+                rerank=ask.rerank,  # type: ignore[arg-type] - a validated RerankMode value
             )
         )
         timings.retrieval_ms = _ms(mark)
@@ -258,12 +259,14 @@ class Assistant:
                 facet_limit=request.facet_limit,
                 fusion=request.fusion,
                 dense_weight=(request.dense_weight if request.HasField("dense_weight") else None),
+                rerank=request.rerank,
             )
         )
         return assistant_pb2.SearchResponse(
             passages=retrieved.passages,
             trace_id=current_trace_id() or "",
             facets=retrieved.facets,
+            rerank=retrieved.rerank,
         )
 
     async def submit_feedback(

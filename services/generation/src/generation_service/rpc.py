@@ -126,6 +126,7 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                 "prompt_version": request.prompt_version or self._prompt_version,
                 "route": request.route or "auto",
                 "fusion": request.fusion,
+                "rerank": request.rerank,
                 "dense_weight": (
                     request.dense_weight if request.HasField("dense_weight") else None
                 ),

@@ -22,8 +22,10 @@ from retrieval_service.adapters import (
     OpenSearchLexicalIndex,
     QdrantChunkIndex,
     SplitChunkIndex,
+    TritonReranker,
 )
 from retrieval_service.core import Bm25Encoder
+from retrieval_service.core.rerank import RerankPlan
 from retrieval_service.handlers import build_router
 from retrieval_service.rpc import FusionDefaults, RetrievalServicer
 
@@ -41,6 +43,13 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     # Embed is a pure function of its input: safe to retry.
     channel = create_channel(settings.embedding_addr, idempotent=True)
     embedder = GrpcQueryEmbedder(channel)
+    # The second stage is optional at every level: without a model none is built, and a
+    # reranker that is down costs its searches the second stage (fused order), never readiness.
+    reranker = (
+        TritonReranker(url=str(settings.triton_url), model=settings.rerank_model)
+        if settings.rerank_model
+        else None
+    )
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
     broker.include_router(
         build_router(broker=broker, index=index, group_id=settings.consumer_group)
@@ -58,6 +67,13 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                         fusion_defaults=FusionDefaults(
                             settings.default_fusion, settings.default_dense_weight
                         ),
+                        reranker=reranker,
+                        rerank=RerankPlan(
+                            model=settings.rerank_model,
+                            default=settings.rerank_default,
+                            candidates=settings.rerank_candidates,
+                            timeout_s=settings.rerank_timeout_s,
+                        ),
                     ),
                 )
             ],
@@ -74,6 +90,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             ),
         )
     finally:
+        if reranker is not None:
+            await reranker.close()
         await channel.close()
         await index.close()
 

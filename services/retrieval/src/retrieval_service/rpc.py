@@ -1,18 +1,28 @@
-"""gRPC Retrieval: validated hybrid search."""
+"""gRPC Retrieval: validated hybrid search, then the optional second stage."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from contracts.events import TENANT_PATTERN, chunk_id
 from contracts.rpc import common_pb2, retrieval_pb2, retrieval_pb2_grpc
-from platform_grpc import InvalidArgument, NotFound, validated
+from platform_grpc import FailedPrecondition, InvalidArgument, NotFound, validated
+from platform_grpc.context import remaining
+from platform_logging import get_logger
+from retrieval_service.adapters.reranker import RerankerError
 from retrieval_service.core import FacetRequest, Fusion, SearchQuery
 from retrieval_service.core.filters import DEFAULT_FACET_LIMIT, MAX_TYPED_FILTERS, date_bound
+from retrieval_service.core.rerank import (
+    RerankPlan,
+    RerankUnconfigured,
+    rerank_order,
+    reranker_passage,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,6 +31,9 @@ if TYPE_CHECKING:
 
     from retrieval_service.adapters import ChunkIndex, QueryEmbedder
     from retrieval_service.adapters.index import PassageHit
+    from retrieval_service.adapters.reranker import Reranker
+
+_log = get_logger(__name__)
 
 _MAX_CHUNK_ID_CHARS = 128
 #: Hashes per LookupVectors call: the chunks of a few large documents.
@@ -33,6 +46,14 @@ _FUSIONS = {
     retrieval_pb2.FUSION_METHOD_SPARSE_ONLY: Fusion.SPARSE_ONLY,
     retrieval_pb2.FUSION_METHOD_DBSF: Fusion.DBSF,
 }
+#: RerankMode -> asked on, off, or left to the server's default (None).
+_RERANK_MODES: dict[int, bool | None] = {
+    retrieval_pb2.RERANK_MODE_UNSPECIFIED: None,
+    retrieval_pb2.RERANK_MODE_ON: True,
+    retrieval_pb2.RERANK_MODE_OFF: False,
+}
+#: Time kept back from the reranker's budget to answer in fused order if it does not answer.
+_FALLBACK_MARGIN_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -68,17 +89,24 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
         embedder: QueryEmbedder,
         default_top_k: int,
         fusion_defaults: FusionDefaults | None = None,
+        reranker: Reranker | None = None,
+        rerank: RerankPlan | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
         self._default_top_k = default_top_k
         self._fusion_defaults = fusion_defaults or FusionDefaults()
+        self._reranker = reranker
+        self._rerank = rerank or RerankPlan()
+        if self._rerank.model and reranker is None:
+            raise ValueError(f"reranker model {self._rerank.model!r} configured without a client")
 
     async def Retrieve(  # noqa: N802 - generated name
         self, request: retrieval_pb2.RetrieveRequest, context: grpc.aio.ServicerContext
     ) -> retrieval_pb2.RetrieveResponse:
-        """Hybrid search."""
+        """Hybrid search, then the second stage when it is on."""
         fusion, dense_weight = self._fusion_defaults.resolve(request)
+        second_stage = self._second_stage_wanted(request)
         query = validated(
             SearchQuery,
             {
@@ -104,9 +132,18 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
             if query.fusion is Fusion.SPARSE_ONLY
             else await self._embedder.embed_query(query.text)
         )
-        hits = await self._index.search(query, dense)
+        outcome = retrieval_pb2.RERANK_OUTCOME_UNSPECIFIED
+        if second_stage:
+            fetch = self._rerank.fetch(query.top_k)
+            hits = await self._index.search(query.model_copy(update={"top_k": fetch}), dense)
+            head, tail = hits[: self._rerank.candidates], hits[self._rerank.candidates :]
+            head, outcome = await self._reranked(query.text, head)
+            hits = (head + tail)[: query.top_k]
+        else:
+            hits = await self._index.search(query, dense)
         facets = await self._index.facets(query) if query.facets.fields else []
         return retrieval_pb2.RetrieveResponse(
+            rerank=outcome,
             passages=[_passage(h) for h in hits],
             facets=[
                 common_pb2.Facet(
@@ -116,6 +153,55 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                 for f in facets
             ],
         )
+
+    def _second_stage_wanted(self, request: retrieval_pb2.RetrieveRequest) -> bool:
+        """Whether this search runs the second stage; refused when asked for without a model."""
+        if request.rerank not in _RERANK_MODES:
+            raise InvalidArgument.field("rerank", f"unknown mode {request.rerank}")
+        try:
+            return self._rerank.wanted(_RERANK_MODES[request.rerank])
+        except RerankUnconfigured as error:
+            # A well-formed request this server cannot serve as configured: not the caller's
+            # mistake to fix in the request (INVALID_ARGUMENT), but the deployment's.
+            raise FailedPrecondition(f"rerank: {error}") from error
+
+    async def _reranked(
+        self, query: str, hits: list[PassageHit]
+    ) -> tuple[list[PassageHit], retrieval_pb2.RerankOutcome.ValueType]:
+        """Hits ordered by the reranker's scores, or in fused order when it gives none."""
+        if not hits:
+            return hits, retrieval_pb2.RERANK_OUTCOME_APPLIED
+        assert self._reranker is not None  # __init__ refuses a model without a client
+        budget = remaining(self._rerank.timeout_s + _FALLBACK_MARGIN_S) - _FALLBACK_MARGIN_S
+        started = time.perf_counter()
+        try:
+            if budget <= 0:
+                raise RerankerError("no time left before the request's deadline")
+            scores = await self._reranker.score(
+                query,
+                [reranker_passage(h.title, h.heading, h.text) for h in hits],
+                timeout_s=budget,
+            )
+        except RerankerError as error:
+            # The search still answers, in fused order; the response says so (FALLBACK).
+            _log.warning(
+                "rerank_fallback",
+                model=self._reranker.name,
+                candidates=len(hits),
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                reason=str(error)[:500],
+            )
+            return hits, retrieval_pb2.RERANK_OUTCOME_FALLBACK
+        _log.debug(
+            "reranked",
+            model=self._reranker.name,
+            candidates=len(hits),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return [
+            replace(hits[i], score=scores[i], fused_score=hits[i].score)
+            for i in rerank_order(scores)
+        ], retrieval_pb2.RERANK_OUTCOME_APPLIED
 
     def _facets(self, request: retrieval_pb2.RetrieveRequest) -> FacetRequest:
         facets = validated(
@@ -218,6 +304,7 @@ def typed_filters(filters: Sequence[common_pb2.MetadataFilter]) -> list[dict[str
 
 def _passage(h: PassageHit) -> common_pb2.Passage:
     return common_pb2.Passage(
+        fused_score=h.fused_score,
         chunk_id=h.chunk_id,
         document_id=h.document_id,
         title=h.title,

@@ -72,6 +72,31 @@ class Settings(ServiceSettings):
         description="Dense weight that goes with the default fusion when the request names "
         "neither a method nor a weight; unset: equal weights.",
     )
+    # The second stage (services/retrieval/engine/README.md): the fused candidates re-scored by
+    # a Triton model that serves the reranker contract.
+    rerank_model: str = Field(
+        "",
+        description="Triton model of the second stage (the reranker contract, e.g. "
+        "text_reranker); empty: no second stage, and requests asking for it are refused.",
+    )
+    triton_url: str | None = Field(
+        None, description="host:port of the Triton gRPC endpoint serving RETRIEVAL_RERANK_MODEL."
+    )
+    rerank_candidates: int = Field(
+        50, ge=1, le=200, description="Fused candidates the second stage re-scores per search."
+    )
+    rerank_default: bool = Field(
+        False,
+        description="Whether a request that does not say (RERANK_MODE_UNSPECIFIED) gets the "
+        "second stage; off until the evaluation shows it helps (EVALUATION.md).",
+    )
+    rerank_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="The most one reranker call may take; past it (or on any failure) the "
+        "search answers in fused order.",
+    )
 
     @model_validator(mode="after")
     def _one_store(self) -> Settings:
@@ -81,4 +106,8 @@ class Settings(ServiceSettings):
             )
         if self.lexical_backend == "opensearch" and not self.opensearch_url:
             raise ValueError("RETRIEVAL_LEXICAL_BACKEND=opensearch needs RETRIEVAL_OPENSEARCH_URL")
+        if self.rerank_model and not self.triton_url:
+            raise ValueError("RETRIEVAL_RERANK_MODEL needs RETRIEVAL_TRITON_URL")
+        if self.rerank_default and not self.rerank_model:
+            raise ValueError("RETRIEVAL_RERANK_DEFAULT=true needs RETRIEVAL_RERANK_MODEL")
         return self

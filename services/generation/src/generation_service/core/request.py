@@ -68,6 +68,8 @@ class AskInput(BaseModel):
     fusion: int = 0
     #: Dense weight of a fused method, passed through; None lets retrieval choose.
     dense_weight: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
+    #: retrieval's RerankMode, passed through; 0 (unspecified) is retrieval's default.
+    rerank: int = 0
 
     def metadata_filters(self) -> list[common_pb2.MetadataFilter]:
         """The typed filters as the messages retrieval takes."""
@@ -79,6 +81,14 @@ class AskInput(BaseModel):
         if value not in retrieval_pb2.FusionMethod.values():
             known = ", ".join(retrieval_pb2.FusionMethod.keys())
             raise ValueError(f"unknown method {value}; known: {known}")
+        return value
+
+    @field_validator("rerank")
+    @classmethod
+    def _known_rerank(cls, value: int) -> int:
+        if value not in retrieval_pb2.RerankMode.values():
+            known = ", ".join(retrieval_pb2.RerankMode.keys())
+            raise ValueError(f"unknown mode {value}; known: {known}")
         return value
 
 

@@ -30,6 +30,8 @@ class PassageHit:
     page: int | None = None
     start: int = 0
     end: int = 0
+    #: The first stage's score when the second stage re-scored the hit (`score` is then its).
+    fused_score: float | None = None
 
 
 class ChunkIndex(Protocol):
