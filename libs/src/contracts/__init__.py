@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from contracts import topics
 from contracts.events import (
+    BatchCitation,
+    BatchItemAnswered,
+    BatchItemKind,
+    BatchItemQueued,
+    BatchItemStatus,
+    BatchJobCompleted,
+    BatchJobSubmitted,
+    BatchQuestion,
+    BatchUsage,
     Chunk,
     DocumentChunked,
     DocumentEmbedded,
@@ -17,9 +26,20 @@ from contracts.events import (
     Operation,
     chunk_id,
     document_key,
+    job_item_key,
+    job_result_id,
 )
 
 __all__ = (
+    "BatchCitation",
+    "BatchItemAnswered",
+    "BatchItemKind",
+    "BatchItemQueued",
+    "BatchItemStatus",
+    "BatchJobCompleted",
+    "BatchJobSubmitted",
+    "BatchQuestion",
+    "BatchUsage",
     "Chunk",
     "DocumentChunked",
     "DocumentEmbedded",
@@ -33,5 +53,7 @@ __all__ = (
     "Operation",
     "chunk_id",
     "document_key",
+    "job_item_key",
+    "job_result_id",
     "topics",
 )

@@ -350,3 +350,202 @@ class Notification(_Event):
     body: str = Field("", description="Longer text.")
     attributes: dict[str, str] = Field(default_factory=dict, description="Kind-specific data.")
     occurred_at: datetime = Field(default_factory=utc_now, description="When it happened.")
+
+
+# -- Batch jobs (answers.jobs.v1 -> answers.results.v1, answers.completed.v1) -----
+
+#: Job ids name Redis keys and Kafka keys: a short, safe alphabet.
+JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+ITEM_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+#: Items per job: a job is expanded into one message per item at once.
+MAX_JOB_ITEMS = 10_000
+MAX_QUESTION_CHARS = 4000
+JobId = Annotated[str, StringConstraints(pattern=JOB_ID_PATTERN)]
+ItemId = Annotated[str, StringConstraints(pattern=ITEM_ID_PATTERN)]
+
+
+def job_item_key(job_id: str, item_id: str) -> str:
+    """Kafka key of one item's result: a replayed result carries the same key."""
+    return f"{job_id}/{item_id}"
+
+
+def job_result_id(job_id: str, item_id: str) -> str:
+    """Deterministic result id: consumers dedupe a re-produced result on it."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"batch/{job_id}/{item_id}"))
+
+
+class BatchQuestion(BaseModel):
+    """One question of a batch job."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: ItemId | None = Field(
+        None, description="Caller's id of the item, unique in the job; default: its index."
+    )
+    question: Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUESTION_CHARS)] = (
+        Field(description="The question, as a live Ask would send it.")
+    )
+
+
+class BatchJobSubmitted(_Event):
+    """A batch of questions, or "summarise every document of the tenant", to answer offline."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "faq-2026-12-02",
+                    "tenant": "acme",
+                    "questions": [
+                        {"id": "q1", "question": "How many vacation days do employees get?"}
+                    ],
+                },
+                {"job_id": "digest-acme-1", "tenant": "acme", "summarise_documents": True},
+            ]
+        },
+    )
+
+    job_id: JobId = Field(
+        description="Producer's id of the job, unique forever: a job sent again with the same "
+        "id and content is the same job (its finished items are not redone)."
+    )
+    tenant: Tenant = Field(description="Tenant whose documents answer the questions.")
+    user_id: str = Field("", max_length=256, description="On whose behalf, if anyone's.")
+    groups: list[Label] = Field(
+        default_factory=list, max_length=256, description="The asker's access groups."
+    )
+    prompt_version: str = Field(
+        "",
+        pattern=r"^([a-z0-9_-]+(@[0-9]+)?)?$",
+        description="Prompt version or label; empty: the service's default, as for Ask.",
+    )
+    top_k: int = Field(0, ge=0, le=20, description="Passages per answer; 0: the default.")
+    bypass_cache: bool = Field(
+        False, description="Compute every answer afresh, as Ask's bypass_cache does."
+    )
+    questions: list[BatchQuestion] = Field(
+        default_factory=list,
+        max_length=MAX_JOB_ITEMS,
+        description="The questions; or send `summarise_documents` instead.",
+    )
+    summarise_documents: bool = Field(
+        False,
+        description="Summarise every document of the tenant (listed through retrieval), one "
+        "item per document, instead of `questions`.",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BatchJobSubmitted:
+        if self.summarise_documents == bool(self.questions):
+            raise ValueError("send `questions` (at least one) or `summarise_documents`, not both")
+        ids = self.item_ids()
+        if len(set(ids)) != len(ids):
+            raise ValueError("item ids must be unique within a job")
+        return self
+
+    def item_ids(self) -> list[str]:
+        """The effective id of each question: its own, else its index."""
+        return [q.id if q.id is not None else str(i) for i, q in enumerate(self.questions)]
+
+
+class BatchItemKind(StrEnum):
+    """What a batch item asks."""
+
+    QUESTION = "question"
+    SUMMARY = "summary"
+
+
+class BatchItemQueued(_Event):
+    """One item of an expanded job (internal: answers.items.v1, key = job id)."""
+
+    job_id: JobId = Field(description="The job.")
+    item_id: ItemId = Field(description="The item's id, unique in the job.")
+    index: int = Field(ge=0, description="Position of the item in the job.")
+    total: int = Field(ge=1, le=MAX_JOB_ITEMS, description="Items in the job.")
+    kind: BatchItemKind = Field(description="question or summary.")
+    tenant: Tenant = Field(description="Tenant of the job.")
+    user_id: str = Field("", description="On whose behalf.")
+    groups: list[str] = Field(default_factory=list, description="Access groups.")
+    prompt_version: str = Field("", description="Prompt version or label; empty: default.")
+    top_k: int = Field(0, ge=0, le=20, description="Passages per answer; 0: the default.")
+    bypass_cache: bool = Field(False, description="Compute the answer afresh.")
+    question: str = Field(description="What is asked (for a summary: the summary request).")
+    document_id: str = Field("", description="The document summarised (summary items).")
+
+
+class BatchItemStatus(StrEnum):
+    """Outcome of one batch item."""
+
+    ANSWERED = "answered"
+    FAILED = "failed"
+
+
+class BatchCitation(BaseModel):
+    """A passage an answer cites."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    marker: int = Field(ge=1, description="The [n] marker in the answer.")
+    chunk_id: str = Field(description="Chunk id (Assistant.GetPassage takes it).")
+    document_id: str = Field(description="Document the chunk belongs to.")
+    title: str = Field("", description="Document title.")
+    source: str = Field("", description="Document source link.")
+
+
+class BatchUsage(BaseModel):
+    """Tokens and cost of one answer, as the ask flow counted them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_tokens: int = Field(0, ge=0, description="Input tokens.")
+    completion_tokens: int = Field(0, ge=0, description="Output tokens.")
+    cost_usd: float = Field(0.0, ge=0, description="Cost from GENERATION_PRICES (0: local).")
+    model: str = Field("", description="Engine or model that answered.")
+
+
+class BatchItemAnswered(_Event):
+    """The result of one batch item (answers.results.v1, key = `job id/item id`)."""
+
+    result_id: str = Field(description="uuid5 of (job, item): the same for a re-produced result.")
+    job_id: JobId = Field(description="The job.")
+    item_id: ItemId = Field(description="The item.")
+    index: int = Field(ge=0, description="Position of the item in the job.")
+    tenant: Tenant = Field(description="Tenant of the job.")
+    kind: BatchItemKind = Field(description="question or summary.")
+    question: str = Field(description="What was asked.")
+    document_id: str = Field("", description="The document summarised (summary items).")
+    status: BatchItemStatus = Field(description="answered, or failed (see `error_*`).")
+    answer: str = Field("", description="The answer (a refusal is an answer, with flags).")
+    answer_id: str = Field("", description="Answer id (feedback takes it).")
+    citations: list[BatchCitation] = Field(default_factory=list, description="Cited passages.")
+    usage: BatchUsage = Field(default_factory=BatchUsage, description="Tokens and cost.")
+    cached: bool = Field(False, description="Served from the answer cache (cost 0).")
+    prompt_version: str = Field("", description="Prompt version that answered.")
+    route: str = Field("", description="Route the ask flow chose.")
+    guardrail_flags: list[str] = Field(default_factory=list, description="Guardrail findings.")
+    error_type: str = Field("", description="Why a failed item failed: a class, e.g. invalid.")
+    error_reason: str = Field("", description="Readable reason of a failure.")
+    duration_ms: float = Field(0.0, ge=0, description="Time the ask flow took for this item.")
+    answered_at: datetime = Field(default_factory=utc_now, description="When it was answered.")
+
+    @property
+    def key(self) -> str:
+        """Kafka key of this result."""
+        return job_item_key(self.job_id, self.item_id)
+
+
+class BatchJobCompleted(_Event):
+    """Every item of a job has its result (answers.completed.v1, key = job id)."""
+
+    job_id: JobId = Field(description="The job.")
+    tenant: Tenant = Field(description="Tenant of the job.")
+    items: int = Field(ge=0, description="Items in the job.")
+    answered: int = Field(ge=0, description="Items answered.")
+    failed: int = Field(ge=0, description="Items failed (their results say why).")
+    cached: int = Field(0, ge=0, description="Items served from the answer cache.")
+    prompt_tokens: int = Field(0, ge=0, description="Input tokens over all items.")
+    completion_tokens: int = Field(0, ge=0, description="Output tokens over all items.")
+    cost_usd: float = Field(0.0, ge=0, description="The job's cost: the sum of its items'.")
+    completed_at: datetime = Field(default_factory=utc_now, description="When it completed.")

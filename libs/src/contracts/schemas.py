@@ -12,6 +12,10 @@ from pathlib import Path
 
 from contracts import topics
 from contracts.events import (
+    BatchItemAnswered,
+    BatchItemQueued,
+    BatchJobCompleted,
+    BatchJobSubmitted,
     DocumentChunked,
     DocumentEmbedded,
     DocumentIndexed,
@@ -29,6 +33,10 @@ TOPIC_MODELS = {
     topics.DOCUMENTS_INDEXED: DocumentIndexed,
     topics.FEEDBACK_RECEIVED: FeedbackReceived,
     topics.NOTIFICATIONS: Notification,
+    topics.ANSWERS_JOBS: BatchJobSubmitted,
+    topics.ANSWERS_JOB_ITEMS: BatchItemQueued,
+    topics.ANSWERS_JOB_RESULTS: BatchItemAnswered,
+    topics.ANSWERS_JOB_COMPLETED: BatchJobCompleted,
 }
 
 

@@ -31,6 +31,16 @@ DOCUMENTS_INDEXED: Final = "documents.indexed.v1"
 FEEDBACK_RECEIVED: Final = "feedback.received.v1"
 #: Events for push-notification consumers (key = user id, else tenant).
 NOTIFICATIONS: Final = "notifications.events.v1"
+#: Batch jobs: many questions, or "summarise every document of tenant T" (key = job id).
+ANSWERS_JOBS: Final = "answers.jobs.v1"
+#: ANSWERS_JOBS messages that are invalid, unchanged, with the reason in headers.
+ANSWERS_JOBS_DEAD_LETTER: Final = "answers.jobs.deadletter.v1"
+#: A job expanded into one message per item (internal to generation; key = job id).
+ANSWERS_JOB_ITEMS: Final = "answers.items.v1"
+#: One result per batch item: answer, citations, usage, cost or error (key = job id/item id).
+ANSWERS_JOB_RESULTS: Final = "answers.results.v1"
+#: A job whose every item has its result, with totals (key = job id).
+ANSWERS_JOB_COMPLETED: Final = "answers.completed.v1"
 
 ALL_TOPICS: Final = (
     DOCUMENTS_SUBMITTED,
@@ -44,4 +54,9 @@ ALL_TOPICS: Final = (
     DOCUMENTS_INDEXED,
     FEEDBACK_RECEIVED,
     NOTIFICATIONS,
+    ANSWERS_JOBS,
+    ANSWERS_JOBS_DEAD_LETTER,
+    ANSWERS_JOB_ITEMS,
+    ANSWERS_JOB_RESULTS,
+    ANSWERS_JOB_COMPLETED,
 )
