@@ -198,6 +198,9 @@ class Stack:
                 "EMBEDDING_RETRIEVAL_ADDR": cfg.address("retrieval"),
                 "RETRIEVAL_EMBEDDING_ADDR": cfg.address("embedding"),
                 "RETRIEVAL_QDRANT_PATH": str(cfg.qdrant_path),
+                # Where a second stage's model runs (RETRIEVAL_RERANK_MODEL, unset by default):
+                # the stack's Triton, unless the environment names another.
+                "RETRIEVAL_TRITON_URL": env.get("RETRIEVAL_TRITON_URL") or cfg.address("triton"),
                 "GENERATION_RETRIEVAL_ADDR": cfg.address("retrieval"),
                 "GENERATION_GUARDRAIL_ADDR": cfg.address("guardrail"),
                 "GENERATION_FEEDBACK_ADDR": cfg.address("feedback"),
