@@ -1,4 +1,5 @@
-"""Triton for the platform: the server launch command, embedding and generation clients, errors."""
+"""Triton for the platform: the server launch command, embedding, generation and reranker
+clients, errors."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from platform_triton.generation import (
     TokenCounts,
     TritonGenerationClient,
 )
+from platform_triton.reranker import TritonRerankerClient
 from platform_triton.server import find_tritonserver, tritonserver_command
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "TritonEmbeddingClient",
     "TritonGenerationClient",
     "TritonInferenceError",
+    "TritonRerankerClient",
     "TritonUnavailable",
     "find_tritonserver",
     "tritonserver_command",
