@@ -2,10 +2,11 @@
 
 Redis (7.0 here, no vector module) is the source of truth that every replica shares: one
 sorted set per scope, `genai:semantic:<tenant>:<scope digest>`, whose members are encoded
-`SemanticEntry`s (exact-key digest, computed_ms, content-words digest, float32 vector) scored by the Redis time
-they were added. Each replica mirrors the scopes it serves in a `ScopeIndex` and reads only
-the members added since its last read, so a restarted or new replica rebuilds its copy
-from Redis on its first lookup, and an answer cached by one replica is found by all.
+`SemanticEntry`s (exact-key digest, computed_ms, content-words digest, float32 vector),
+scored by the Redis time they were added. Each replica mirrors the scopes it serves in a
+`ScopeIndex` and reads only the members added since its last read, so a restarted or new
+replica rebuilds its copy from Redis on its first lookup, and an answer cached by one
+replica is found by all.
 
 An entry names an exact cache key and holds no answer: a hit is served through
 `AnswerCache.get`, so the exact cache's TTL and its per-tenant "documents changed at" rule
@@ -66,13 +67,15 @@ class SemanticCache:
         threshold: float,
         ttl_s: int,
         max_entries: int,
-        max_scopes: int = 1024,
+        max_local_entries: int = 100_000,
     ) -> None:
         self._redis = redis
         self._threshold = threshold
         self._ttl_ms = ttl_s * 1000
         self._max_entries = max_entries
-        self._max_scopes = max_scopes
+        #: Entries mirrored in this process over all scopes (~1.6 kB each at 384 dimensions);
+        #: the least recently used scopes go first, and are read again from Redis if asked.
+        self._max_local_entries = max_local_entries
         self._indexes: OrderedDict[str, ScopeIndex] = OrderedDict()
         self._add = redis.register_script(_ADD)
 
@@ -121,9 +124,11 @@ class SemanticCache:
     def _index(self, scope: str) -> ScopeIndex:
         """The scope's local copy, most recently used last; the least used beyond the cap go."""
         index = self._indexes.pop(scope, None) or ScopeIndex()
+        held = sum(len(i) for i in self._indexes.values()) + len(index)
+        while self._indexes and held > self._max_local_entries:
+            _, evicted = self._indexes.popitem(last=False)
+            held -= len(evicted)
         self._indexes[scope] = index
-        while len(self._indexes) > self._max_scopes:
-            self._indexes.popitem(last=False)
         return index
 
 
