@@ -24,6 +24,7 @@ from contracts import (
     IndexStatus,
     topics,
 )
+from genai_cli.app import main as cli_main
 from platform_stack.documents import (
     push_documents,
     push_raw,
@@ -263,3 +264,74 @@ def test_bad_jobs_are_dead_lettered_with_a_reason_and_the_jobs_behind_them_run(
     results = {r.item_id: r for r in _results(bootstrap, good["job_id"], at_least=2, timeout_s=30)}
     assert "25" in results["0"].answer and results["0"].citations
     assert results["1"].route == "calculator" and "42" in results["1"].answer
+
+
+def test_genai_batch_submit_follows_a_job_to_its_totals(
+    stack, tenant, make_document, tmp_path, capsys
+):
+    bootstrap = stack.config.kafka_bootstrap
+    doc = make_document("travel", "The hotel cap is 180 euros per night in London.", version=1)
+    run(push_documents(bootstrap, [doc]))
+    run(wait_for_indexed(bootstrap, {(tenant, "travel", 1)}, timeout_s=120))
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What is the hotel cap in London?\nWhat is 12 + 30?\n\nWhat is 2 * 4?\n")
+    results = tmp_path / "results.jsonl"
+
+    status = cli_main(
+        [
+            "batch",
+            "submit",
+            str(questions),
+            "--tenant",
+            tenant,
+            "--bootstrap",
+            bootstrap,
+            "--output",
+            str(results),
+            "--timeout",
+            "180",
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "3 items, 3 answered, 0 failed" in out
+    written = [
+        BatchItemAnswered.model_validate_json(line) for line in results.read_text().splitlines()
+    ]
+    assert sorted(r.item_id for r in written) == ["0", "1", "2"]
+    by_id = {r.item_id: r for r in written}
+    assert "180" in by_id["0"].answer and by_id["0"].citations
+    assert "42" in by_id["1"].answer
+
+
+def test_a_summary_job_answers_one_item_per_readable_document(stack, tenant, make_document):
+    bootstrap = stack.config.kafka_bootstrap
+    docs = [
+        make_document(
+            "vacation", "Vacation policy. Employees get 25 days of paid vacation.", version=1
+        ),
+        make_document("travel", "Travel policy. The hotel cap is 180 euros per night.", version=1),
+        make_document("security", "Security policy. Laptops use full-disk encryption.", version=1),
+        make_document(
+            "board",
+            "Board minutes. The merger is confidential.",
+            version=1,
+            access_groups=["board"],
+        ),
+    ]
+    run(push_documents(bootstrap, docs))
+    run(wait_for_indexed(bootstrap, {(tenant, d["id"], 1) for d in docs}, timeout_s=120))
+
+    job_id = f"digest-{uuid.uuid4().hex[:8]}"
+    _submit(bootstrap, {"job_id": job_id, "tenant": tenant, "summarise_documents": True})
+
+    completed = _completed(bootstrap, job_id, timeout_s=120)[0]
+    assert (completed.items, completed.answered, completed.failed) == (3, 3, 0)
+    results = _results(bootstrap, job_id, at_least=3, timeout_s=30)
+    # The board's document is not readable without the group: not listed, not summarised.
+    assert {r.document_id for r in results} == {"vacation", "travel", "security"}
+    assert {r.kind.value for r in results} == {"summary"}
+    for result in results:
+        assert result.question == f"Summarise {result.document_id.title()}."
+        assert result.document_id in {c.document_id for c in result.citations}, result

@@ -8,6 +8,8 @@ from __future__ import annotations
 from genai.v1 import (
     assistant_pb2,
     assistant_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
     common_pb2,
     embedding_pb2,
     embedding_pb2_grpc,
@@ -24,6 +26,8 @@ from genai.v1 import (
 __all__ = (
     "assistant_pb2",
     "assistant_pb2_grpc",
+    "catalog_pb2",
+    "catalog_pb2_grpc",
     "common_pb2",
     "embedding_pb2",
     "embedding_pb2_grpc",

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from genai_cli import batch, ingest, produce, stack, tail
 from genai_cli import eval as evaluate
-from genai_cli import ingest, produce, stack, tail
 from genai_cli.errors import CliError
 
 if TYPE_CHECKING:
@@ -18,7 +18,8 @@ __all__ = ("build_parser", "main")
 _DESCRIPTION = (
     "The GenAI platform from the command line: run the embedded stack (up, down, status, "
     "demo), load files as documents (ingest), send or read raw Kafka records (produce, "
-    "tail), and measure retrieval and answer quality (eval retrieval, eval answers). Kafka "
+    "tail), run batch jobs of questions (batch submit), and measure retrieval and answer "
+    "quality (eval retrieval, eval answers). Kafka "
     "commands talk to --bootstrap, else $KAFKA_BOOTSTRAP_SERVERS, else the embedded stack's broker "
     "(127.0.0.1:19092, or $GENAI_KAFKA_PORT)."
 )
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_parser(commands)
     tail.add_parser(commands)
     evaluate.add_parser(commands)
+    batch.add_parser(commands)
     return parser
 
 

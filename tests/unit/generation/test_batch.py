@@ -108,8 +108,8 @@ def test_summaries_expand_per_document_in_id_order_whatever_the_listing_order() 
     items = expand_summaries(job, docs)
     assert [i.document_id for i in items] == ["a", "b/2"]
     assert {i.kind for i in items} == {BatchItemKind.SUMMARY}
-    assert items[1].question == "Summarise the document Beta."
-    assert items[0].question == "Summarise the document a."
+    assert items[1].question == "Summarise Beta."
+    assert items[0].question == "Summarise a."
     assert "/" not in items[1].item_id  # item ids name Kafka and Redis keys
     assert expand_summaries(job, list(reversed(docs))) == items
 

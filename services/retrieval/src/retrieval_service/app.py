@@ -10,7 +10,7 @@ from opensearchpy import AsyncOpenSearch
 from qdrant_client import AsyncQdrantClient
 
 from contracts import topics
-from contracts.rpc import retrieval_pb2, retrieval_pb2_grpc
+from contracts.rpc import catalog_pb2, catalog_pb2_grpc, retrieval_pb2, retrieval_pb2_grpc
 from platform_grpc import ServiceRegistration, create_channel
 from platform_kafka import build_broker
 from platform_service import ServiceParts
@@ -24,6 +24,7 @@ from retrieval_service.adapters import (
     SplitChunkIndex,
     TritonReranker,
 )
+from retrieval_service.catalog import DocumentCatalogServicer
 from retrieval_service.core import Bm25Encoder
 from retrieval_service.core.rerank import RerankPlan
 from retrieval_service.handlers import build_router
@@ -75,7 +76,12 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                             timeout_s=settings.rerank_timeout_s,
                         ),
                     ),
-                )
+                ),
+                ServiceRegistration(
+                    name=catalog_pb2.DESCRIPTOR.services_by_name["DocumentCatalog"].full_name,
+                    add_to_server=catalog_pb2_grpc.add_DocumentCatalogServicer_to_server,
+                    servicer=DocumentCatalogServicer(index=index),  # type: ignore[arg-type]
+                ),
             ],
             probes={
                 "index": index.is_ready,

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from contracts import topics
+from generation_service.batch.documents import RetrievalDocuments
 from generation_service.batch.gate import LiveAssistant, LivePriorityGate
 from generation_service.batch.handlers import build_batch_router
 from generation_service.batch.ledger import BatchLedger
 from generation_service.batch.runner import BatchRunner
 
 if TYPE_CHECKING:
+    import grpc
     from faststream.kafka import KafkaBroker
     from redis.asyncio import Redis
 
-    from contracts.rpc import retrieval_pb2_grpc
     from generation_service.assistant import Assistant
     from generation_service.settings import Settings
 
@@ -43,7 +44,7 @@ def wire_batch(
     broker: KafkaBroker,
     assistant: Assistant,
     redis: Redis,
-    retrieval: retrieval_pb2_grpc.RetrievalStub,
+    retrieval_channel: grpc.aio.Channel,
 ) -> BatchWiring:
     """Include the batch subscribers in `broker`; live asks go through the returned Assistant."""
     batch = settings.batch
@@ -54,7 +55,7 @@ def wire_batch(
             assistant=assistant,
             ledger=BatchLedger(redis, ttl_s=batch.ledger_ttl_s),
             gate=gate,
-            documents=None,
+            documents=RetrievalDocuments(retrieval_channel),
             default_top_k=settings.default_top_k,
             default_prompt=settings.prompt_version,
             item_attempts=batch.item_attempts,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from contracts import BatchItemAnswered, BatchJobSubmitted
 
 #: The request a summary item sends through the ask flow, restricted to its document.
-SUMMARY_QUESTION = "Summarise the document {title}."
+SUMMARY_QUESTION = "Summarise {title}."
 
 
 @dataclass(frozen=True)

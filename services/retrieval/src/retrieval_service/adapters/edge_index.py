@@ -52,6 +52,7 @@ from retrieval_service.core import (
     distribution_based_score_fusion,
     side_weights,
 )
+from retrieval_service.core.catalog import CatalogEntry, entry_of
 from retrieval_service.core.filters import DEFAULT_FACET_METADATA_KEYS, instant_text
 
 if TYPE_CHECKING:
@@ -152,6 +153,12 @@ class EdgeChunkIndex:
         if not chunk_ids:
             return []
         return await self._run(self._chunks, tenant, list(groups), list(chunk_ids))
+
+    async def list_documents(
+        self, tenant: str, groups: Sequence[str], *, limit: int, after: str | None
+    ) -> tuple[list[CatalogEntry], str | None]:
+        """A page of the documents the groups may read: the next page's offset, or None."""
+        return await self._run(self._list_documents, tenant, list(groups), limit, after)
 
     async def is_ready(self) -> bool:
         """The shard is open.
@@ -286,6 +293,29 @@ class EdgeChunkIndex:
             qe.ScrollRequest(limit=len(chunk_ids), filter=where, with_payload=True)
         )
         return [passage_hit(r.id, 0.0, r.payload) for r in records]
+
+    def _list_documents(
+        self, tenant: str, groups: list[str], limit: int, after: str | None
+    ) -> tuple[list[CatalogEntry], str | None]:
+        # Every document has a chunk 0: one point per document, paged by point id.
+        where = qe.Filter(
+            must=[
+                qe.FieldCondition("tenant", match=qe.MatchValue(tenant)),
+                qe.FieldCondition("access_groups", match=qe.MatchAny([PUBLIC_GROUP, *groups])),
+                qe.FieldCondition("chunk_index", range=qe.RangeFloat(gte=0, lte=0)),
+            ]
+        )
+        records, following = self._open_shard().scroll(
+            qe.ScrollRequest(
+                offset=after,
+                limit=limit,
+                filter=where,
+                with_payload=["document_id", "title", "source", "version"],
+            )
+        )
+        return [entry_of(r.payload) for r in records], (
+            str(following) if following is not None else None
+        )
 
     def _facets(self, query: SearchQuery) -> list[FacetCounts]:
         shard = self._open_shard()

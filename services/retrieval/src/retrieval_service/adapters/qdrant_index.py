@@ -34,6 +34,7 @@ from retrieval_service.core import (
     distribution_based_score_fusion,
     side_weights,
 )
+from retrieval_service.core.catalog import CatalogEntry, entry_of
 from retrieval_service.core.filters import DEFAULT_FACET_METADATA_KEYS
 
 if TYPE_CHECKING:
@@ -262,6 +263,29 @@ class QdrantChunkIndex:
             with_payload=True,
         )
         return [passage_hit(p.id, 0.0, p.payload) for p in points]
+
+    async def list_documents(
+        self, tenant: str, groups: Sequence[str], *, limit: int, after: str | None
+    ) -> tuple[list[CatalogEntry], str | None]:
+        """A page of the documents the groups may read: the next page's offset, or None."""
+        # Every document has a chunk 0: one point per document, paged by point id.
+        points, following = await self._client.scroll(
+            self._collection,
+            scroll_filter=models.Filter(
+                must=[
+                    models.FieldCondition(key="tenant", match=models.MatchValue(value=tenant)),
+                    models.FieldCondition(
+                        key="access_groups", match=models.MatchAny(any=[PUBLIC_GROUP, *groups])
+                    ),
+                    models.FieldCondition(key="chunk_index", range=models.Range(gte=0, lte=0)),
+                ]
+            ),
+            limit=limit,
+            offset=after,
+            with_payload=["document_id", "title", "source", "version"],
+        )
+        entries = [entry_of(p.payload or {}) for p in points]
+        return entries, (str(following) if following is not None else None)
 
     async def is_ready(self) -> bool:
         """The collection answers."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from retrieval_service.adapters.index import ChunkIndex, PassageHit
     from retrieval_service.adapters.opensearch_lexical import OpenSearchLexicalIndex
     from retrieval_service.core import FacetCounts, SearchQuery
+    from retrieval_service.core.catalog import CatalogEntry
 
 # Candidates per side before fusion, as in Qdrant's own prefetch.
 _CANDIDATE_FACTOR = 4
@@ -98,6 +99,12 @@ class SplitChunkIndex:
     ) -> dict[str, list[float]]:
         """Vectors live in Qdrant only."""
         return await self._dense.stored_vectors(tenant, content_hashes)
+
+    async def list_documents(
+        self, tenant: str, groups: Sequence[str], *, limit: int, after: str | None
+    ) -> tuple[list[CatalogEntry], str | None]:
+        """The dense index's documents: it holds every chunk with its payload."""
+        return await self._dense.list_documents(tenant, groups, limit=limit, after=after)  # type: ignore[attr-defined]
 
     async def is_ready(self) -> bool:
         """Both stores answer."""
