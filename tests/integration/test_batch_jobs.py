@@ -265,6 +265,23 @@ def test_bad_jobs_are_dead_lettered_with_a_reason_and_the_jobs_behind_them_run(
     assert "25" in results["0"].answer and results["0"].citations
     assert results["1"].route == "calculator" and "42" in results["1"].answer
 
+    # The same job again is a replay: nothing is answered again, the totals are told again.
+    _submit(bootstrap, good)
+    job_key = good["job_id"].encode()
+    records = run(
+        read_topic(
+            bootstrap,
+            topics.ANSWERS_JOB_COMPLETED,
+            until=lambda rs: sum(r.key == job_key for r in rs) >= 2,
+            timeout_s=60,
+        )
+    )
+    told = [BatchJobCompleted.model_validate_json(r.value) for r in records if r.key == job_key]
+    assert [(c.items, c.answered, c.prompt_tokens) for c in told] == [
+        (2, 2, completed[0].prompt_tokens)
+    ] * 2
+    assert len(_results(bootstrap, good["job_id"], at_least=2, timeout_s=30)) == 2
+
 
 def test_genai_batch_submit_follows_a_job_to_its_totals(
     stack, tenant, make_document, tmp_path, capsys

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
 from genai_cli.batch import load_job
 from genai_cli.errors import CliError
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def test_a_text_file_is_one_question_per_line(tmp_path: Path) -> None:
@@ -72,3 +69,15 @@ def test_a_bad_file_is_refused_before_sending(
 def test_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(CliError, match="cannot read"):
         load_job(tmp_path / "nope.txt", tenant="acme")
+
+
+def test_the_example_jobs_are_valid() -> None:
+    root = Path(__file__).resolve().parents[3] / "examples" / "jobs"
+    assert load_job(root / "faq.json").item_ids() == [
+        "vacation",
+        "hotel",
+        "meals",
+        "returns",
+        "mfa",
+    ]
+    assert load_job(root / "digest.json").summarise_documents

@@ -113,7 +113,10 @@ class BatchRunner:
         except JobIdReused as exc:
             raise PoisonMessage("invalid_job", f"job_id: {exc}") from exc
         if await self.ledger.is_completed(job.job_id):
+            # A replay: nothing is redone, and the totals are told again (the same ones, from
+            # the ledger), so whoever sent it again learns the job is complete.
             _log.info("batch_job_already_completed", job_id=job.job_id)
+            await self._complete(job.job_id, tenant=job.tenant, total=0, again=True)
             return
         if job.summarise_documents:
             assert self.documents is not None  # checked above
@@ -238,9 +241,9 @@ class BatchRunner:
     async def _complete_if_done(self, item: BatchItemQueued) -> None:
         await self._complete(item.job_id, tenant=item.tenant, total=item.total)
 
-    async def _complete(self, job_id: str, *, tenant: str, total: int) -> None:
+    async def _complete(self, job_id: str, *, tenant: str, total: int, again: bool = False) -> None:
         """Publish the completed event once every item is done (again after a crash)."""
-        if await self.ledger.is_completed(job_id):
+        if not again and await self.ledger.is_completed(job_id):
             return
         outcomes = await self.ledger.outcomes(job_id)
         if len(outcomes) < total:
