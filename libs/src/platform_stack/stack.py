@@ -204,8 +204,12 @@ class Stack:
                 "GENERATION_RETRIEVAL_ADDR": cfg.address("retrieval"),
                 "GENERATION_GUARDRAIL_ADDR": cfg.address("guardrail"),
                 "GENERATION_FEEDBACK_ADDR": cfg.address("feedback"),
+                # Questions embedded for the semantic answer cache (the model retrieval uses).
+                "GENERATION_EMBEDDING_ADDR": cfg.address("embedding"),
                 # Model prompts (grounded@1) run on the stack's Triton; extractive@1 stays default.
                 "GENERATION_TRITON_URL": cfg.address("triton"),
+                # Every language model built into the repository (`make models-qwen` adds one).
+                "GENERATION_TRITON_MODELS": json.dumps(language_models(cfg.model_repository)),
             }
         )
         return env
@@ -236,6 +240,13 @@ class Stack:
             "processes": {n: p.pid for n, p in self._processes.items()},
         }
         self.config.pid_file.write_text(json.dumps(state, indent=2))
+
+
+def language_models(model_repository: Path) -> list[str]:
+    """The Triton models of the repository that serve a GGUF language model."""
+    return sorted(
+        p.parent.parent.name for p in Path(model_repository).glob("*/1/model.gguf") if p.is_file()
+    )
 
 
 def stop_detached(config: StackConfig) -> list[str]:

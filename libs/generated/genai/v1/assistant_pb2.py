@@ -26,7 +26,7 @@ from genai.v1 import common_pb2 as genai_dot_v1_dot_common__pb2
 from genai.v1 import retrieval_pb2 as genai_dot_v1_dot_retrieval__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/assistant.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\x1a\x18genai/v1/retrieval.proto\"\xea\x03\n\nAskRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08question\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x32\n\x07\x66ilters\x18\x04 \x03(\x0b\x32!.genai.v1.AskRequest.FiltersEntry\x12\x14\n\x0c\x62ypass_cache\x18\x05 \x01(\x08\x12\x16\n\x0eprompt_version\x18\x06 \x01(\t\x12\r\n\x05route\x18\x07 \x01(\t\x12&\n\x06\x66usion\x18\x08 \x01(\x0e\x32\x16.genai.v1.FusionMethod\x12\x19\n\x0c\x64\x65nse_weight\x18\t \x01(\x02H\x00\x88\x01\x01\x12\x30\n\x0cuser_context\x18\n \x01(\x0b\x32\x15.genai.v1.UserContextH\x01\x88\x01\x01\x12/\n\rtyped_filters\x18\x0b \x03(\x0b\x32\x18.genai.v1.MetadataFilter\x12$\n\x06rerank\x18\x0c \x01(\x0e\x32\x14.genai.v1.RerankMode\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_dense_weightB\x0f\n\r_user_contextJ\x04\x08\r\x10\x10\"Y\n\x0bUserContext\x12\x14\n\x0c\x63urrent_page\x18\x01 \x01(\t\x12$\n\x0crecent_turns\x18\x02 \x03(\x0b\x32\x0e.genai.v1.Turn\x12\x0e\n\x06locale\x18\x03 \x01(\t\"\"\n\x04Turn\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\xa6\x02\n\x0b\x41skResponse\x12\x11\n\tanswer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12%\n\tcitations\x18\x03 \x03(\x0b\x32\x12.genai.v1.Citation\x12\x0e\n\x06\x63\x61\x63hed\x18\x04 \x01(\x08\x12\x1e\n\x05usage\x18\x05 \x01(\x0b\x32\x0f.genai.v1.Usage\x12\"\n\x07timings\x18\x06 \x01(\x0b\x32\x11.genai.v1.Timings\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x17\n\x0fguardrail_flags\x18\x08 \x03(\t\x12\x16\n\x0eprompt_version\x18\t \x01(\t\x12\r\n\x05route\x18\n \x01(\t\x12\x14\n\x0croute_reason\x18\x0b \x01(\t\x12\x11\n\tretracted\x18\x0c \x01(\x08\"V\n\x0e\x41skStreamEvent\x12\x0f\n\x05\x64\x65lta\x18\x01 \x01(\tH\x00\x12*\n\tcompleted\x18\x02 \x01(\x0b\x32\x15.genai.v1.AskResponseH\x00\x42\x07\n\x05\x65vent\"\x92\x03\n\rSearchRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x35\n\x07\x66ilters\x18\x04 \x03(\x0b\x32$.genai.v1.SearchRequest.FiltersEntry\x12&\n\x06\x66usion\x18\x05 \x01(\x0e\x32\x16.genai.v1.FusionMethod\x12\x19\n\x0c\x64\x65nse_weight\x18\x06 \x01(\x02H\x00\x88\x01\x01\x12/\n\rtyped_filters\x18\x07 \x03(\x0b\x32\x18.genai.v1.MetadataFilter\x12\x14\n\x0c\x66\x61\x63\x65t_fields\x18\x08 \x03(\t\x12\x13\n\x0b\x66\x61\x63\x65t_limit\x18\t \x01(\x05\x12$\n\x06rerank\x18\n \x01(\x0e\x32\x14.genai.v1.RerankMode\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_dense_weight\"\x91\x01\n\x0eSearchResponse\x12#\n\x08passages\x18\x01 \x03(\x0b\x32\x11.genai.v1.Passage\x12\x10\n\x08trace_id\x18\x02 \x01(\t\x12\x1f\n\x06\x66\x61\x63\x65ts\x18\x03 \x03(\x0b\x32\x0f.genai.v1.Facet\x12\'\n\x06rerank\x18\x04 \x01(\x0e\x32\x17.genai.v1.RerankOutcome\"\x9f\x01\n\x15SubmitFeedbackRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x11\n\tanswer_id\x18\x02 \x01(\t\x12 \n\x06rating\x18\x03 \x01(\x0e\x32\x10.genai.v1.Rating\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x18\n\x10useful_chunk_ids\x18\x05 \x03(\t\"-\n\x16SubmitFeedbackResponse\x12\x13\n\x0b\x66\x65\x65\x64\x62\x61\x63k_id\x18\x01 \x01(\t\"\x14\n\x12ListPromptsRequest\"a\n\nPromptInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0e\n\x06labels\x18\x02 \x03(\t\x12\x0e\n\x06\x65ngine\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"<\n\x13ListPromptsResponse\x12%\n\x07prompts\x18\x01 \x03(\x0b\x32\x14.genai.v1.PromptInfo\"M\n\x11GetPassageRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\"\x9e\x01\n\x12GetPassageResponse\x12\"\n\x07passage\x18\x01 \x01(\x0b\x32\x11.genai.v1.Passage\x12(\n\x08previous\x18\x02 \x01(\x0b\x32\x11.genai.v1.PassageH\x00\x88\x01\x01\x12$\n\x04next\x18\x03 \x01(\x0b\x32\x11.genai.v1.PassageH\x01\x88\x01\x01\x42\x0b\n\t_previousB\x07\n\x05_next*N\n\x06Rating\x12\x16\n\x12RATING_UNSPECIFIED\x10\x00\x12\x14\n\x10RATING_THUMBS_UP\x10\x01\x12\x16\n\x12RATING_THUMBS_DOWN\x10\x02\x32\xa5\x03\n\tAssistant\x12\x32\n\x03\x41sk\x12\x14.genai.v1.AskRequest\x1a\x15.genai.v1.AskResponse\x12=\n\tAskStream\x12\x14.genai.v1.AskRequest\x1a\x18.genai.v1.AskStreamEvent0\x01\x12;\n\x06Search\x12\x17.genai.v1.SearchRequest\x1a\x18.genai.v1.SearchResponse\x12S\n\x0eSubmitFeedback\x12\x1f.genai.v1.SubmitFeedbackRequest\x1a .genai.v1.SubmitFeedbackResponse\x12J\n\x0bListPrompts\x12\x1c.genai.v1.ListPromptsRequest\x1a\x1d.genai.v1.ListPromptsResponse\x12G\n\nGetPassage\x12\x1b.genai.v1.GetPassageRequest\x1a\x1c.genai.v1.GetPassageResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18genai/v1/assistant.proto\x12\x08genai.v1\x1a\x15genai/v1/common.proto\x1a\x18genai/v1/retrieval.proto\"\xa2\x04\n\nAskRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08question\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x32\n\x07\x66ilters\x18\x04 \x03(\x0b\x32!.genai.v1.AskRequest.FiltersEntry\x12\x14\n\x0c\x62ypass_cache\x18\x05 \x01(\x08\x12\x16\n\x0eprompt_version\x18\x06 \x01(\t\x12\r\n\x05route\x18\x07 \x01(\t\x12&\n\x06\x66usion\x18\x08 \x01(\x0e\x32\x16.genai.v1.FusionMethod\x12\x19\n\x0c\x64\x65nse_weight\x18\t \x01(\x02H\x00\x88\x01\x01\x12\x30\n\x0cuser_context\x18\n \x01(\x0b\x32\x15.genai.v1.UserContextH\x01\x88\x01\x01\x12/\n\rtyped_filters\x18\x0b \x03(\x0b\x32\x18.genai.v1.MetadataFilter\x12+\n\x06\x62udget\x18\r \x01(\x0b\x32\x16.genai.v1.AnswerBudgetH\x02\x88\x01\x01\x12$\n\x06rerank\x18\x0c \x01(\x0e\x32\x14.genai.v1.RerankMode\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_dense_weightB\x0f\n\r_user_contextB\t\n\x07_budgetJ\x04\x08\x0e\x10\x10\"j\n\x0c\x41nswerBudget\x12\x19\n\x0cmax_cost_usd\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0emax_latency_ms\x18\x02 \x01(\x05H\x01\x88\x01\x01\x42\x0f\n\r_max_cost_usdB\x11\n\x0f_max_latency_ms\"Y\n\x0bUserContext\x12\x14\n\x0c\x63urrent_page\x18\x01 \x01(\t\x12$\n\x0crecent_turns\x18\x02 \x03(\x0b\x32\x0e.genai.v1.Turn\x12\x0e\n\x06locale\x18\x03 \x01(\t\"\"\n\x04Turn\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\xcd\x02\n\x0b\x41skResponse\x12\x11\n\tanswer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12%\n\tcitations\x18\x03 \x03(\x0b\x32\x12.genai.v1.Citation\x12\x0e\n\x06\x63\x61\x63hed\x18\x04 \x01(\x08\x12\x1e\n\x05usage\x18\x05 \x01(\x0b\x32\x0f.genai.v1.Usage\x12\"\n\x07timings\x18\x06 \x01(\x0b\x32\x11.genai.v1.Timings\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x17\n\x0fguardrail_flags\x18\x08 \x03(\t\x12\x16\n\x0eprompt_version\x18\t \x01(\t\x12\r\n\x05route\x18\n \x01(\t\x12\x14\n\x0croute_reason\x18\x0b \x01(\t\x12\x11\n\tretracted\x18\x0c \x01(\x08\x12%\n\x05\x63\x61\x63he\x18\r \x01(\x0b\x32\x16.genai.v1.CacheOutcome\"\\\n\nAnswerCost\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\x12\n\n\x02ms\x18\x04 \x01(\x01\"\xad\x01\n\x0c\x43\x61\x63heOutcome\x12%\n\x06result\x18\x01 \x01(\x0e\x32\x15.genai.v1.CacheResult\x12\x12\n\nsimilarity\x18\x02 \x01(\x02\x12#\n\x05spent\x18\x03 \x01(\x0b\x32\x14.genai.v1.AnswerCost\x12#\n\x05saved\x18\x04 \x01(\x0b\x32\x14.genai.v1.AnswerCost\x12\x18\n\x10semantic_skipped\x18\x05 \x01(\t\"V\n\x0e\x41skStreamEvent\x12\x0f\n\x05\x64\x65lta\x18\x01 \x01(\tH\x00\x12*\n\tcompleted\x18\x02 \x01(\x0b\x32\x15.genai.v1.AskResponseH\x00\x42\x07\n\x05\x65vent\"\x92\x03\n\rSearchRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\r\n\x05query\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x35\n\x07\x66ilters\x18\x04 \x03(\x0b\x32$.genai.v1.SearchRequest.FiltersEntry\x12&\n\x06\x66usion\x18\x05 \x01(\x0e\x32\x16.genai.v1.FusionMethod\x12\x19\n\x0c\x64\x65nse_weight\x18\x06 \x01(\x02H\x00\x88\x01\x01\x12/\n\rtyped_filters\x18\x07 \x03(\x0b\x32\x18.genai.v1.MetadataFilter\x12\x14\n\x0c\x66\x61\x63\x65t_fields\x18\x08 \x03(\t\x12\x13\n\x0b\x66\x61\x63\x65t_limit\x18\t \x01(\x05\x12$\n\x06rerank\x18\n \x01(\x0e\x32\x14.genai.v1.RerankMode\x1a.\n\x0c\x46iltersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_dense_weight\"\x91\x01\n\x0eSearchResponse\x12#\n\x08passages\x18\x01 \x03(\x0b\x32\x11.genai.v1.Passage\x12\x10\n\x08trace_id\x18\x02 \x01(\t\x12\x1f\n\x06\x66\x61\x63\x65ts\x18\x03 \x03(\x0b\x32\x0f.genai.v1.Facet\x12\'\n\x06rerank\x18\x04 \x01(\x0e\x32\x17.genai.v1.RerankOutcome\"\x9f\x01\n\x15SubmitFeedbackRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x11\n\tanswer_id\x18\x02 \x01(\t\x12 \n\x06rating\x18\x03 \x01(\x0e\x32\x10.genai.v1.Rating\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x18\n\x10useful_chunk_ids\x18\x05 \x03(\t\"-\n\x16SubmitFeedbackResponse\x12\x13\n\x0b\x66\x65\x65\x64\x62\x61\x63k_id\x18\x01 \x01(\t\"\x14\n\x12ListPromptsRequest\"a\n\nPromptInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0e\n\x06labels\x18\x02 \x03(\t\x12\x0e\n\x06\x65ngine\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"<\n\x13ListPromptsResponse\x12%\n\x07prompts\x18\x01 \x03(\x0b\x32\x14.genai.v1.PromptInfo\"M\n\x11GetPassageRequest\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.genai.v1.Principal\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\"\x9e\x01\n\x12GetPassageResponse\x12\"\n\x07passage\x18\x01 \x01(\x0b\x32\x11.genai.v1.Passage\x12(\n\x08previous\x18\x02 \x01(\x0b\x32\x11.genai.v1.PassageH\x00\x88\x01\x01\x12$\n\x04next\x18\x03 \x01(\x0b\x32\x11.genai.v1.PassageH\x01\x88\x01\x01\x42\x0b\n\t_previousB\x07\n\x05_next*\x97\x01\n\x0b\x43\x61\x63heResult\x12\x1c\n\x18\x43\x41\x43HE_RESULT_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43\x41\x43HE_RESULT_MISS\x10\x01\x12\x1a\n\x16\x43\x41\x43HE_RESULT_EXACT_HIT\x10\x02\x12\x1d\n\x19\x43\x41\x43HE_RESULT_SEMANTIC_HIT\x10\x03\x12\x18\n\x14\x43\x41\x43HE_RESULT_SKIPPED\x10\x04*N\n\x06Rating\x12\x16\n\x12RATING_UNSPECIFIED\x10\x00\x12\x14\n\x10RATING_THUMBS_UP\x10\x01\x12\x16\n\x12RATING_THUMBS_DOWN\x10\x02\x32\xa5\x03\n\tAssistant\x12\x32\n\x03\x41sk\x12\x14.genai.v1.AskRequest\x1a\x15.genai.v1.AskResponse\x12=\n\tAskStream\x12\x14.genai.v1.AskRequest\x1a\x18.genai.v1.AskStreamEvent0\x01\x12;\n\x06Search\x12\x17.genai.v1.SearchRequest\x1a\x18.genai.v1.SearchResponse\x12S\n\x0eSubmitFeedback\x12\x1f.genai.v1.SubmitFeedbackRequest\x1a .genai.v1.SubmitFeedbackResponse\x12J\n\x0bListPrompts\x12\x1c.genai.v1.ListPromptsRequest\x1a\x1d.genai.v1.ListPromptsResponse\x12G\n\nGetPassage\x12\x1b.genai.v1.GetPassageRequest\x1a\x1c.genai.v1.GetPassageResponseBH\n\x0b\x61i.genai.v1P\x01Z7github.com/genai-platform/genai/gen/go/genai/v1;genaiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,40 +38,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASKREQUEST_FILTERSENTRY']._serialized_options = b'8\001'
   _globals['_SEARCHREQUEST_FILTERSENTRY']._loaded_options = None
   _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_options = b'8\001'
-  _globals['_RATING']._serialized_start=2277
-  _globals['_RATING']._serialized_end=2355
+  _globals['_CACHERESULT']._serialized_start=2751
+  _globals['_CACHERESULT']._serialized_end=2902
+  _globals['_RATING']._serialized_start=2904
+  _globals['_RATING']._serialized_end=2982
   _globals['_ASKREQUEST']._serialized_start=88
-  _globals['_ASKREQUEST']._serialized_end=578
-  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_start=492
-  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_end=538
-  _globals['_USERCONTEXT']._serialized_start=580
-  _globals['_USERCONTEXT']._serialized_end=669
-  _globals['_TURN']._serialized_start=671
-  _globals['_TURN']._serialized_end=705
-  _globals['_ASKRESPONSE']._serialized_start=708
-  _globals['_ASKRESPONSE']._serialized_end=1002
-  _globals['_ASKSTREAMEVENT']._serialized_start=1004
-  _globals['_ASKSTREAMEVENT']._serialized_end=1090
-  _globals['_SEARCHREQUEST']._serialized_start=1093
-  _globals['_SEARCHREQUEST']._serialized_end=1495
-  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_start=492
-  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_end=538
-  _globals['_SEARCHRESPONSE']._serialized_start=1498
-  _globals['_SEARCHRESPONSE']._serialized_end=1643
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=1646
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=1805
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=1807
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=1852
-  _globals['_LISTPROMPTSREQUEST']._serialized_start=1854
-  _globals['_LISTPROMPTSREQUEST']._serialized_end=1874
-  _globals['_PROMPTINFO']._serialized_start=1876
-  _globals['_PROMPTINFO']._serialized_end=1973
-  _globals['_LISTPROMPTSRESPONSE']._serialized_start=1975
-  _globals['_LISTPROMPTSRESPONSE']._serialized_end=2035
-  _globals['_GETPASSAGEREQUEST']._serialized_start=2037
-  _globals['_GETPASSAGEREQUEST']._serialized_end=2114
-  _globals['_GETPASSAGERESPONSE']._serialized_start=2117
-  _globals['_GETPASSAGERESPONSE']._serialized_end=2275
-  _globals['_ASSISTANT']._serialized_start=2358
-  _globals['_ASSISTANT']._serialized_end=2779
+  _globals['_ASKREQUEST']._serialized_end=634
+  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_start=537
+  _globals['_ASKREQUEST_FILTERSENTRY']._serialized_end=583
+  _globals['_ANSWERBUDGET']._serialized_start=636
+  _globals['_ANSWERBUDGET']._serialized_end=742
+  _globals['_USERCONTEXT']._serialized_start=744
+  _globals['_USERCONTEXT']._serialized_end=833
+  _globals['_TURN']._serialized_start=835
+  _globals['_TURN']._serialized_end=869
+  _globals['_ASKRESPONSE']._serialized_start=872
+  _globals['_ASKRESPONSE']._serialized_end=1205
+  _globals['_ANSWERCOST']._serialized_start=1207
+  _globals['_ANSWERCOST']._serialized_end=1299
+  _globals['_CACHEOUTCOME']._serialized_start=1302
+  _globals['_CACHEOUTCOME']._serialized_end=1475
+  _globals['_ASKSTREAMEVENT']._serialized_start=1477
+  _globals['_ASKSTREAMEVENT']._serialized_end=1563
+  _globals['_SEARCHREQUEST']._serialized_start=1566
+  _globals['_SEARCHREQUEST']._serialized_end=1968
+  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_start=537
+  _globals['_SEARCHREQUEST_FILTERSENTRY']._serialized_end=583
+  _globals['_SEARCHRESPONSE']._serialized_start=1971
+  _globals['_SEARCHRESPONSE']._serialized_end=2116
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=2119
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=2278
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=2280
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=2325
+  _globals['_LISTPROMPTSREQUEST']._serialized_start=2327
+  _globals['_LISTPROMPTSREQUEST']._serialized_end=2347
+  _globals['_PROMPTINFO']._serialized_start=2349
+  _globals['_PROMPTINFO']._serialized_end=2446
+  _globals['_LISTPROMPTSRESPONSE']._serialized_start=2448
+  _globals['_LISTPROMPTSRESPONSE']._serialized_end=2508
+  _globals['_GETPASSAGEREQUEST']._serialized_start=2510
+  _globals['_GETPASSAGEREQUEST']._serialized_end=2587
+  _globals['_GETPASSAGERESPONSE']._serialized_start=2590
+  _globals['_GETPASSAGERESPONSE']._serialized_end=2748
+  _globals['_ASSISTANT']._serialized_start=2985
+  _globals['_ASSISTANT']._serialized_end=3406
 # @@protoc_insertion_point(module_scope)

@@ -9,17 +9,30 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CacheResult(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CACHE_RESULT_UNSPECIFIED: _ClassVar[CacheResult]
+    CACHE_RESULT_MISS: _ClassVar[CacheResult]
+    CACHE_RESULT_EXACT_HIT: _ClassVar[CacheResult]
+    CACHE_RESULT_SEMANTIC_HIT: _ClassVar[CacheResult]
+    CACHE_RESULT_SKIPPED: _ClassVar[CacheResult]
+
 class Rating(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RATING_UNSPECIFIED: _ClassVar[Rating]
     RATING_THUMBS_UP: _ClassVar[Rating]
     RATING_THUMBS_DOWN: _ClassVar[Rating]
+CACHE_RESULT_UNSPECIFIED: CacheResult
+CACHE_RESULT_MISS: CacheResult
+CACHE_RESULT_EXACT_HIT: CacheResult
+CACHE_RESULT_SEMANTIC_HIT: CacheResult
+CACHE_RESULT_SKIPPED: CacheResult
 RATING_UNSPECIFIED: Rating
 RATING_THUMBS_UP: Rating
 RATING_THUMBS_DOWN: Rating
 
 class AskRequest(_message.Message):
-    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context", "typed_filters", "rerank")
+    __slots__ = ("principal", "question", "top_k", "filters", "bypass_cache", "prompt_version", "route", "fusion", "dense_weight", "user_context", "typed_filters", "budget", "rerank")
     class FiltersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +51,7 @@ class AskRequest(_message.Message):
     DENSE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     USER_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TYPED_FILTERS_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_FIELD_NUMBER: _ClassVar[int]
     RERANK_FIELD_NUMBER: _ClassVar[int]
     principal: _common_pb2.Principal
     question: str
@@ -50,8 +64,17 @@ class AskRequest(_message.Message):
     dense_weight: float
     user_context: UserContext
     typed_filters: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataFilter]
+    budget: AnswerBudget
     rerank: _retrieval_pb2.RerankMode
-    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., rerank: _Optional[_Union[_retrieval_pb2.RerankMode, str]] = ...) -> None: ...
+    def __init__(self, principal: _Optional[_Union[_common_pb2.Principal, _Mapping]] = ..., question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Mapping[str, str]] = ..., bypass_cache: _Optional[bool] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., fusion: _Optional[_Union[_retrieval_pb2.FusionMethod, str]] = ..., dense_weight: _Optional[float] = ..., user_context: _Optional[_Union[UserContext, _Mapping]] = ..., typed_filters: _Optional[_Iterable[_Union[_common_pb2.MetadataFilter, _Mapping]]] = ..., budget: _Optional[_Union[AnswerBudget, _Mapping]] = ..., rerank: _Optional[_Union[_retrieval_pb2.RerankMode, str]] = ...) -> None: ...
+
+class AnswerBudget(_message.Message):
+    __slots__ = ("max_cost_usd", "max_latency_ms")
+    MAX_COST_USD_FIELD_NUMBER: _ClassVar[int]
+    MAX_LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    max_cost_usd: float
+    max_latency_ms: int
+    def __init__(self, max_cost_usd: _Optional[float] = ..., max_latency_ms: _Optional[int] = ...) -> None: ...
 
 class UserContext(_message.Message):
     __slots__ = ("current_page", "recent_turns", "locale")
@@ -72,7 +95,7 @@ class Turn(_message.Message):
     def __init__(self, role: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class AskResponse(_message.Message):
-    __slots__ = ("answer_id", "answer", "citations", "cached", "usage", "timings", "trace_id", "guardrail_flags", "prompt_version", "route", "route_reason", "retracted")
+    __slots__ = ("answer_id", "answer", "citations", "cached", "usage", "timings", "trace_id", "guardrail_flags", "prompt_version", "route", "route_reason", "retracted", "cache")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +108,7 @@ class AskResponse(_message.Message):
     ROUTE_FIELD_NUMBER: _ClassVar[int]
     ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
     RETRACTED_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     answer_id: str
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_common_pb2.Citation]
@@ -97,7 +121,34 @@ class AskResponse(_message.Message):
     route: str
     route_reason: str
     retracted: bool
-    def __init__(self, answer_id: _Optional[str] = ..., answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., cached: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., trace_id: _Optional[str] = ..., guardrail_flags: _Optional[_Iterable[str]] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., route_reason: _Optional[str] = ..., retracted: _Optional[bool] = ...) -> None: ...
+    cache: CacheOutcome
+    def __init__(self, answer_id: _Optional[str] = ..., answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., cached: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., trace_id: _Optional[str] = ..., guardrail_flags: _Optional[_Iterable[str]] = ..., prompt_version: _Optional[str] = ..., route: _Optional[str] = ..., route_reason: _Optional[str] = ..., retracted: _Optional[bool] = ..., cache: _Optional[_Union[CacheOutcome, _Mapping]] = ...) -> None: ...
+
+class AnswerCost(_message.Message):
+    __slots__ = ("prompt_tokens", "completion_tokens", "cost_usd", "ms")
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    MS_FIELD_NUMBER: _ClassVar[int]
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    ms: float
+    def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., ms: _Optional[float] = ...) -> None: ...
+
+class CacheOutcome(_message.Message):
+    __slots__ = ("result", "similarity", "spent", "saved", "semantic_skipped")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FIELD_NUMBER: _ClassVar[int]
+    SAVED_FIELD_NUMBER: _ClassVar[int]
+    SEMANTIC_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    result: CacheResult
+    similarity: float
+    spent: AnswerCost
+    saved: AnswerCost
+    semantic_skipped: str
+    def __init__(self, result: _Optional[_Union[CacheResult, str]] = ..., similarity: _Optional[float] = ..., spent: _Optional[_Union[AnswerCost, _Mapping]] = ..., saved: _Optional[_Union[AnswerCost, _Mapping]] = ..., semantic_skipped: _Optional[str] = ...) -> None: ...
 
 class AskStreamEvent(_message.Message):
     __slots__ = ("delta", "completed")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
+from contracts.rpc import assistant_pb2
 from platform_grpc import DependencyUnavailable
 from platform_logging import get_logger
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 _log = get_logger(__name__)
+_RESULT_FIELDS = {
+    assistant_pb2.CACHE_RESULT_EXACT_HIT: "exact_hits",
+    assistant_pb2.CACHE_RESULT_SEMANTIC_HIT: "semantic_hits",
+    assistant_pb2.CACHE_RESULT_MISS: "misses",
+}
 
 # Keeps the largest timestamp, so events applied out of order never move it back.
 _SET_MAX = """
@@ -49,7 +55,7 @@ class AnswerCache:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hmget(key, "answer", "computed_ms")
-                pipe.get(_changed_key(tenant))
+                pipe.get(changed_key(tenant))
                 (answer, computed_ms), changed_ms = await pipe.execute()
         except RedisError as exc:
             _log.warning("cache_unavailable", error=str(exc))
@@ -72,7 +78,7 @@ class AnswerCache:
 
     async def mark_changed(self, tenant: str, *, changed_ms: int) -> None:
         """The tenant's documents changed at `changed_ms`: older answers are stale."""
-        await self._set_max(keys=[_changed_key(tenant)], args=[changed_ms])
+        await self._set_max(keys=[changed_key(tenant)], args=[changed_ms])
 
     async def remember_answer(self, answer_id: str, tenant: str) -> None:
         """Record which tenant an answer belongs to, so feedback can be checked."""
@@ -96,6 +102,26 @@ class AnswerCache:
         except RedisError as exc:
             _log.warning("usage_not_recorded", error=str(exc), tenant=tenant)
 
+    async def add_cache_outcome(self, tenant: str, outcome: assistant_pb2.CacheOutcome) -> None:
+        """Count the answer's cache result and add what a hit saved to the tenant's totals.
+
+        Kept in the usage hash: `exact_hits`, `semantic_hits`, `misses`, `skipped`, and the
+        `saved_*` sums of hits; skipped (logged) when Redis is down.
+        """
+        field = _RESULT_FIELDS.get(outcome.result, "skipped")
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                key = _usage_key(tenant)
+                pipe.hincrby(key, field, 1)
+                if outcome.HasField("saved"):
+                    pipe.hincrby(key, "saved_prompt_tokens", outcome.saved.prompt_tokens)
+                    pipe.hincrby(key, "saved_completion_tokens", outcome.saved.completion_tokens)
+                    pipe.hincrbyfloat(key, "saved_cost_usd", outcome.saved.cost_usd)
+                    pipe.hincrbyfloat(key, "saved_ms", outcome.saved.ms)
+                await pipe.execute()
+        except RedisError as exc:
+            _log.warning("usage_not_recorded", error=str(exc), tenant=tenant)
+
     async def usage_of(self, tenant: str) -> dict[str, float]:
         """The tenant's totals: answers, prompt_tokens, completion_tokens, cost_usd."""
         try:
@@ -113,7 +139,8 @@ class AnswerCache:
         return value.decode() if value is not None else None
 
 
-def _changed_key(tenant: str) -> str:
+def changed_key(tenant: str) -> str:
+    """Where the tenant's last document change time is kept (the semantic cache reads it)."""
     return f"genai:changed-ms:{tenant}"
 
 
