@@ -203,3 +203,33 @@ def test_content_terms_drop_function_words_and_keep_numbers_and_qualifiers() -> 
         ("Is MFA required for email?", "Is MFA not required for email?"),
     ]:
         assert content_terms(a) != content_terms(b), (a, b)
+
+
+def test_every_answer_is_settled_with_what_it_spent_or_saved() -> None:
+    async def scenario() -> None:
+        redis = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+        flow = CacheFlow(cache=AnswerCache(redis, ttl_s=60, answer_ttl_s=60))
+        usage = common_pb2.Usage(prompt_tokens=10, completion_tokens=5, cost_usd=0.5)
+
+        # No lookup (a refusal at the door, the calculator): skipped, and what it cost.
+        refused = assistant_pb2.AskResponse(usage=usage, timings=common_pb2.Timings(total_ms=9))
+        await flow.settle(refused, None, tenant="acme")
+        assert refused.cache.result == assistant_pb2.CACHE_RESULT_SKIPPED
+        assert refused.cache.spent.ms == 9 and refused.cache.spent.cost_usd == 0.5
+
+        # Looked up and computed: a miss, with why the semantic side did not run.
+        lookup = await flow.find(_ask())
+        computed = assistant_pb2.AskResponse(usage=usage, timings=common_pb2.Timings(total_ms=40))
+        await flow.settle(computed, lookup, tenant="acme")
+        assert computed.cache.result == assistant_pb2.CACHE_RESULT_MISS
+        assert computed.cache.semantic_skipped == "disabled" and computed.cache.spent.ms == 40
+
+        # A hit keeps what find gave it: the original's cost as saved, nothing spent.
+        hit = assistant_pb2.AskResponse(timings=common_pb2.Timings(total_ms=2))
+        hit.cache.CopyFrom(hit_outcome(computed, similarity=0.95))
+        await flow.settle(hit, lookup, tenant="acme")
+        assert hit.cache.result == assistant_pb2.CACHE_RESULT_SEMANTIC_HIT
+        assert hit.cache.saved.ms == 40 and not hit.cache.HasField("spent")
+        await redis.aclose()
+
+    asyncio.run(scenario())
