@@ -181,7 +181,7 @@ def test_a_malformed_request_is_refused_by_the_model(triton: _Triton) -> None:
             await client.close()
 
     # Triton itself holds QUERY to its [1] dims before model.py sees it.
-    with pytest.raises(InferenceServerException, match="INVALID_ARGUMENT.*QUERY"):
+    with pytest.raises(InferenceServerException, match=r"INVALID_ARGUMENT.*QUERY"):
         asyncio.run(two_queries())
 
     async def unknown_model() -> None:
