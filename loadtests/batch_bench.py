@@ -158,7 +158,8 @@ def _compare(stack: Stack, tenant: str, prompt: str, *, items: int, live: int) -
         f"1.00 | {live_tokens:.0f} | {live_cost:.8f} | {ratio(live_cost, live_cost)} |",
         f"| {prompt} | live `Ask`, idle, p50 | {live} | {statistics.median(idle_times):.1f} | "
         f"{ratio(statistics.median(idle_times), live_ms)} | | | |",
-        f"| {prompt} | batch job, idle service (wall / items) | {items} | {batch_ms:.1f} | "
+        f"| {prompt} | batch job, idle service (wall / items; {done.failed} failed, "
+        f"{done.cached} cached) | {items} | {batch_ms:.1f} | "
         f"{ratio(batch_ms, live_ms)} | {batch_tokens:.0f} | {batch_cost:.8f} | "
         f"{ratio(batch_cost, live_cost)} |",
         f"| {prompt} | live `Ask` while a job runs (mean) | {live} | {busy_ms:.1f} | "
@@ -166,7 +167,8 @@ def _compare(stack: Stack, tenant: str, prompt: str, *, items: int, live: int) -
         f"| {prompt} | live `Ask` while a job runs, p50 | {live} | "
         f"{statistics.median(busy_times):.1f} | {ratio(statistics.median(busy_times), live_ms)} "
         "| | | |",
-        f"| {prompt} | batch job beside those live asks (wall / items) | {items} | "
+        f"| {prompt} | batch job beside those live asks (wall / items; {busy_done.failed} "
+        f"failed) | {items} | "
         f"{busy_job_s * 1000 / items:.1f} | {ratio(busy_job_s * 1000 / items, live_ms)} | "
         f"{(busy_done.prompt_tokens + busy_done.completion_tokens) / items:.0f} | "
         f"{busy_done.cost_usd / items:.8f} | {ratio(busy_done.cost_usd / items, live_cost)} |",

@@ -129,26 +129,34 @@ def test_duplicate_items_in_one_fetch_are_answered_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("live", "batch", "waited_s", "expected"),
+    ("live", "batch", "waited_s", "live_idle_s", "expected"),
     [
-        (0, 0, 0.0, True),  # idle: batch runs
-        (0, 3, 0.0, True),  # idle: up to the concurrency
-        (0, 4, 0.0, False),  # full
-        (1, 0, 0.0, False),  # a live ask in flight: batch waits
-        (1, 0, 29.9, False),
-        (1, 0, 30.0, True),  # waited long enough: one item may run
-        (1, 1, 60.0, False),  # but only one at a time while live asks run
-        (5, 0, 31.0, True),
+        (0, 0, 0.0, 9.0, True),  # idle: batch runs
+        (0, 3, 0.0, 9.0, True),  # idle: up to the concurrency
+        (0, 4, 0.0, 9.0, False),  # full
+        (0, 0, 0.0, 0.1, False),  # a live ask just ended: the next may follow at once
+        (0, 0, 0.0, 0.25, True),  # quiet long enough
+        (1, 0, 0.0, 9.0, False),  # a live ask in flight: batch waits
+        (1, 0, 29.9, 9.0, False),
+        (1, 0, 30.0, 0.0, True),  # waited long enough: one item may run
+        (1, 1, 60.0, 0.0, False),  # but only one at a time while live asks run
+        (0, 1, 60.0, 0.0, False),
+        (5, 0, 31.0, 0.0, True),
     ],
 )
-def test_live_asks_come_first(live: int, batch: int, waited_s: float, expected: bool) -> None:
-    policy = AdmissionPolicy(concurrency=4, max_wait_s=30.0)
-    assert may_start(live=live, batch=batch, waited_s=waited_s, policy=policy) is expected
+def test_live_asks_come_first(
+    live: int, batch: int, waited_s: float, live_idle_s: float, expected: bool
+) -> None:
+    policy = AdmissionPolicy(concurrency=4, idle_after_s=0.25, max_wait_s=30.0)
+    assert (
+        may_start(live=live, batch=batch, waited_s=waited_s, live_idle_s=live_idle_s, policy=policy)
+        is expected
+    )
 
 
 def test_the_gate_holds_batch_items_while_a_live_ask_runs() -> None:
     async def scenario() -> None:
-        gate = LivePriorityGate(AdmissionPolicy(concurrency=2, max_wait_s=60.0))
+        gate = LivePriorityGate(AdmissionPolicy(concurrency=2, idle_after_s=0.1, max_wait_s=60.0))
         started: list[str] = []
         release_live = asyncio.Event()
 
@@ -159,7 +167,7 @@ def test_the_gate_holds_batch_items_while_a_live_ask_runs() -> None:
         async def item(name: str) -> None:
             async with gate.batch_slot():
                 started.append(name)
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5)
 
         live_task = asyncio.create_task(live())
         await asyncio.sleep(0)
@@ -169,6 +177,8 @@ def test_the_gate_holds_batch_items_while_a_live_ask_runs() -> None:
         release_live.set()
         await live_task
         await asyncio.sleep(0.02)
+        assert started == []  # the live caller may ask again at once: still held
+        await asyncio.sleep(0.15)
         assert len(started) == 2  # then two at a time
         await asyncio.gather(*items)
         assert sorted(started) == ["0", "1", "2"]

@@ -1,8 +1,9 @@
 """Live asks before batch items: a gate both pass through, and the Assistant live traffic uses.
 
 Live asks never wait here; they are only counted. A batch item waits for a slot that
-`core.batch.may_start` grants: up to `concurrency` items at once while no live ask is in
-flight, none while one is, and one at a time once an item has waited `max_wait_s`.
+`core.batch.may_start` grants: up to `concurrency` items at once while no live ask has been
+in flight for `idle_after_s`, none otherwise, and one at a time once an item has waited
+`max_wait_s`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
     from generation_service.assistant import Assistant
     from generation_service.core import AskInput
 
-#: How often a waiting batch item looks again when nothing wakes it (max_wait_s passing).
-_RECHECK_S = 0.5
+#: How often a waiting batch item looks again when nothing wakes it (idle_after_s or
+#: max_wait_s passing).
+_RECHECK_S = 0.05
 
 
 class LivePriorityGate:
@@ -32,6 +34,7 @@ class LivePriorityGate:
         self.policy = policy
         self._live = 0
         self._batch = 0
+        self._live_ended = float("-inf")
         self._changed = asyncio.Condition()
 
     @property
@@ -52,6 +55,7 @@ class LivePriorityGate:
             yield
         finally:
             self._live -= 1
+            self._live_ended = time.monotonic()
             await self._notify()
 
     @contextlib.asynccontextmanager
@@ -63,6 +67,7 @@ class LivePriorityGate:
                 live=self._live,
                 batch=self._batch,
                 waited_s=time.monotonic() - started,
+                live_idle_s=time.monotonic() - self._live_ended,
                 policy=self.policy,
             ):
                 with contextlib.suppress(TimeoutError):

@@ -9,6 +9,7 @@ job's every item has one, its totals to answers.completed.v1.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from faststream import AckPolicy
@@ -89,19 +90,11 @@ def build_batch_router(
                         partition=record.partition,
                         offset=record.offset,
                     )
-            deferred = False
-
-            async def answer() -> None:
-                nonlocal deferred
-                deferred = await runner.run(items)
-
-            failure = await attempt_until_settled(
-                answer, policy=supervision.policy, progress=progress, outages={}
+            settle = functools.partial(
+                attempt_until_settled, policy=supervision.policy, progress=progress, outages={}
             )
-            if failure is not None:
-                await runner.fail(items, failure)
-            elif deferred:
-                # Items waited too long behind live asks: the batch comes back, and its
+            if await runner.run(items, settle):
+                # Items waited too long behind live asks: the fetch comes back, and its
                 # finished items are skipped.
                 raise RedeliveryNeeded("batch items deferred behind live traffic")
 

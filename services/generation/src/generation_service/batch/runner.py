@@ -40,13 +40,14 @@ from generation_service.core.batch import (
     items_by_job,
     job_fingerprint,
     job_totals,
+    unique_items,
 )
 from platform_grpc import DependencyUnavailable, PlatformError
 from platform_kafka import PoisonMessage, describe_exception
 from platform_logging import get_logger
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 
     from faststream.kafka import KafkaBroker
 
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
     from generation_service.batch.gate import LivePriorityGate
     from generation_service.batch.ledger import BatchLedger
     from generation_service.core import PromptRegistry
+
+    #: Runs one piece of work under the consumer's failure policy: why it gave up, or None.
+    Settle = Callable[[Callable[[], Awaitable[None]]], Awaitable[PoisonMessage | None]]
 
 _log = get_logger(__name__)
 #: gRPC codes of a peer that is down or slow: the item is fine, the consumer waits.
@@ -147,39 +151,69 @@ class BatchRunner:
 
     # -- items ---------------------------------------------------------------------
 
-    async def run(self, items: Sequence[BatchItemQueued]) -> bool:
-        """Answer the unfinished items; True when some were deferred (redeliver them)."""
+    async def run(self, items: Sequence[BatchItemQueued], settle: Settle) -> bool:
+        """Answer the unfinished items; True when some were deferred (redeliver them).
+
+        `settle` runs one piece of work under the consumer's failure policy (outages
+        waited out with backoff, a timeout per attempt, bounded attempts): each item's
+        answer is one piece, so a slow engine times out an item, never a whole fetch.
+        """
         started = time.monotonic()
         deferred = False
-        for job_id, job_items in items_by_job(items).items():
-            done = await self.ledger.done_items(job_id, (i.item_id for i in job_items))
+        # A job queued twice (its expansion redone) can bring an item twice in one fetch.
+        for job_id, job_items in items_by_job(unique_items(items)).items():
+            done: set[str] = set()
+
+            async def read_done(
+                job_id: str = job_id,
+                job_items: list[BatchItemQueued] = job_items,
+                done: set[str] = done,
+            ) -> None:
+                done.update(await self.ledger.done_items(job_id, (i.item_id for i in job_items)))
+
+            await _settled(settle, read_done)
             todo = [i for i in job_items if i.item_id not in done]
             if done:
                 _log.info("batch_items_skipped", job_id=job_id, finished=len(done))
-            results = await _all(self._answer_and_record(i, started) for i in todo)
+            results = await _all(self._answer_and_record(i, started, settle) for i in todo)
             deferred = deferred or not all(results)
-            await self._complete_if_done(job_items[0])
+            first = job_items[0]
+
+            async def complete(item: BatchItemQueued = first) -> None:
+                await self._complete_if_done(item)
+
+            await _settled(settle, complete)
         return deferred
 
-    async def fail(self, items: Sequence[BatchItemQueued], failure: PoisonMessage) -> None:
-        """Report every unfinished item failed with `failure`'s reason (the policy gave up)."""
-        for job_id, job_items in items_by_job(items).items():
-            done = await self.ledger.done_items(job_id, (i.item_id for i in job_items))
-            for item in job_items:
-                if item.item_id not in done:
-                    await self._record(
-                        _failed(item, failure.error_type, failure.reason), waited_s=0.0
-                    )
-            await self._complete_if_done(job_items[0])
+    async def _answer_and_record(
+        self, item: BatchItemQueued, started: float, settle: Settle
+    ) -> bool:
+        answered: list[BatchItemAnswered] = []
 
-    async def _answer_and_record(self, item: BatchItemQueued, started: float) -> bool:
+        async def answer() -> None:
+            answered.append(await self._answer(item))
+
         async with self.gate.batch_slot() as waited_s:
             if time.monotonic() - started > self.start_budget_s:
                 return False
-            result = await self._answer(item)
+            failure = await settle(answer)
+        result = (
+            answered[-1] if failure is None else _failed(item, failure.error_type, failure.reason)
+        )
         # One line per answer computed: a redone item shows twice.
         _log.info("batch_item_computed", job_id=item.job_id, item_id=item.item_id)
-        await self._record(result, waited_s=waited_s)
+
+        async def record(result: BatchItemAnswered = result) -> None:
+            await self._record(result, waited_s=waited_s)
+
+        if (unpublished := await settle(record)) is not None:
+            # The result itself cannot be published (too large?): its failure, small, can.
+            failed = _failed(item, "result_not_published", unpublished.reason)
+
+            async def record_failure() -> None:
+                await self._record(failed, waited_s=waited_s)
+
+            await _settled(settle, record_failure)
         return True
 
     async def _record(self, result: BatchItemAnswered, *, waited_s: float) -> None:
@@ -269,6 +303,12 @@ class BatchRunner:
             failed=totals.failed,
             cost_usd=totals.cost_usd,
         )
+
+
+async def _settled(settle: Settle, work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` under the policy; if it can never succeed, hand the fetch back to Kafka."""
+    if (failure := await settle(work)) is not None:
+        raise RuntimeError(f"{failure.error_type}: {failure.reason}")
 
 
 async def _all(coros: Iterable[Coroutine[Any, Any, bool]]) -> list[bool]:

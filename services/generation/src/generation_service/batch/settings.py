@@ -17,6 +17,9 @@ class BatchSettings(BaseSettings):
     jobs_group: str = Field("generation-batch-jobs", description="Group of the job consumer.")
     items_group: str = Field("generation-batch-items", description="Group of the item consumer.")
     concurrency: int = Field(4, ge=1, le=64, description="Items in flight while live is idle.")
+    idle_after_s: float = Field(
+        0.25, ge=0, le=10, description="Quiet time after a live ask before batch items start."
+    )
     max_wait_s: float = Field(
         30.0, gt=0, le=90, description="Wait behind live asks before one item may start anyway."
     )
@@ -35,4 +38,8 @@ class BatchSettings(BaseSettings):
     @property
     def policy(self) -> AdmissionPolicy:
         """The admission policy of the live-priority gate."""
-        return AdmissionPolicy(concurrency=self.concurrency, max_wait_s=self.max_wait_s)
+        return AdmissionPolicy(
+            concurrency=self.concurrency,
+            idle_after_s=self.idle_after_s,
+            max_wait_s=self.max_wait_s,
+        )

@@ -75,21 +75,27 @@ class AdmissionPolicy:
 
     #: Batch items in flight at once while no live ask is.
     concurrency: int = 4
+    #: Live traffic counts as present until this long after its last ask ended: a caller
+    #: asking back to back leaves gaps of a few milliseconds, which batch items must not fill.
+    idle_after_s: float = 0.25
     #: After waiting this long behind live asks, one batch item at a time may start, so
     #: a steady live load slows batch work down but never stops it (nor makes its
     #: consumer miss its poll deadline).
     max_wait_s: float = 30.0
 
 
-def may_start(*, live: int, batch: int, waited_s: float, policy: AdmissionPolicy) -> bool:
+def may_start(
+    *, live: int, batch: int, waited_s: float, live_idle_s: float, policy: AdmissionPolicy
+) -> bool:
     """Whether a waiting batch item may start now.
 
-    Live asks come first: with one in flight no new batch item starts, until an item has
-    waited `max_wait_s`, and then only while no other batch item runs.
+    Live asks come first: with one in flight, or one ended less than `idle_after_s` ago
+    (`live_idle_s`), no new batch item starts, until an item has waited `max_wait_s`, and
+    then only while no other batch item runs.
     """
     if batch >= policy.concurrency:
         return False
-    if live == 0:
+    if live == 0 and live_idle_s >= policy.idle_after_s:
         return True
     return batch == 0 and waited_s >= policy.max_wait_s
 
