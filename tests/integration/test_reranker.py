@@ -25,7 +25,7 @@ from platform_stack.config import free_ports
 from platform_stack.documents import push_documents, run, wait_for_indexed
 from platform_stack.processes import ManagedProcess, spawn
 from platform_stack.readiness import http_ok, wait_until
-from platform_triton.errors import TritonInferenceError
+from platform_triton.errors import TritonInferenceError, TritonUnavailable
 from platform_triton.reranker import TritonRerankerClient
 from platform_triton.server import tritonserver_command
 
@@ -193,6 +193,17 @@ def test_a_malformed_request_is_refused_by_the_model(triton: _Triton) -> None:
 
     with pytest.raises(TritonInferenceError):
         asyncio.run(unknown_model())
+
+    async def past_its_deadline() -> None:
+        client = TritonRerankerClient(url=triton.url, model=MODEL)
+        try:
+            await client.score(QUERY, list(DOCUMENTS.values()) * 8, timeout_s=0.0005)
+        finally:
+            await client.close()
+
+    # What retrieval turns into a fallback: the call's own deadline, reported as unavailable.
+    with pytest.raises(TritonUnavailable):
+        asyncio.run(past_its_deadline())
 
 
 def test_asking_for_it_where_no_reranker_is_configured_is_a_failed_precondition(

@@ -231,3 +231,46 @@ def test_passages_past_the_candidates_follow_in_fused_order(tmp_path) -> None:
         await index.close()
 
     asyncio.run(scenario())
+
+
+class _SlowReranker:
+    """A reranker that ignores its time limit: the servicer's backstop must not wait for it."""
+
+    name = "slow"
+
+    async def score(self, query: str, passages, *, timeout_s: float) -> list[float]:
+        await asyncio.sleep(30)
+        return [0.0] * len(passages)
+
+    async def close(self) -> None:
+        return None
+
+
+class _ShortReranker(_SlowReranker):
+    name = "short"
+
+    async def score(self, query: str, passages, *, timeout_s: float) -> list[float]:
+        return [1.0]
+
+
+@pytest.mark.parametrize("reranker", [_SlowReranker(), _ShortReranker()])
+def test_a_reranker_past_its_time_or_short_of_scores_falls_back(tmp_path, reranker) -> None:
+    import time
+
+    servicer, index = _servicer(
+        tmp_path / "shard", reranker=reranker, plan=RerankPlan(model="m", timeout_s=0.3)
+    )
+
+    async def scenario() -> None:
+        await index.ensure_ready()
+        await index.apply(_event())
+        started = time.monotonic()
+        response = await servicer.Retrieve(
+            _request(top_k=3, rerank=retrieval_pb2.RERANK_MODE_ON), None
+        )
+        assert time.monotonic() - started < 5
+        assert response.rerank == retrieval_pb2.RERANK_OUTCOME_FALLBACK
+        assert len(response.passages) == 3
+        await index.close()
+
+    asyncio.run(scenario())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, replace
@@ -177,19 +178,26 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
         try:
             if budget <= 0:
                 raise RerankerError("no time left before the request's deadline")
-            scores = await self._reranker.score(
-                query,
-                [reranker_passage(h.title, h.heading, h.text) for h in hits],
-                timeout_s=budget,
+            # The adapter applies the budget itself (Triton's client timeout); wait_for is the
+            # backstop that keeps the promise of an answer even if one does not.
+            scores = await asyncio.wait_for(
+                self._reranker.score(
+                    query,
+                    [reranker_passage(h.title, h.heading, h.text) for h in hits],
+                    timeout_s=budget,
+                ),
+                timeout=budget + _FALLBACK_MARGIN_S / 2,
             )
-        except RerankerError as error:
+            if len(scores) != len(hits):
+                raise RerankerError(f"{len(scores)} scores for {len(hits)} passages")
+        except (RerankerError, TimeoutError) as error:
             # The search still answers, in fused order; the response says so (FALLBACK).
             _log.warning(
                 "rerank_fallback",
                 model=self._reranker.name,
                 candidates=len(hits),
                 ms=round((time.perf_counter() - started) * 1000, 1),
-                reason=str(error)[:500],
+                reason=str(error)[:500] or type(error).__name__,
             )
             return hits, retrieval_pb2.RERANK_OUTCOME_FALLBACK
         _log.debug(
