@@ -43,7 +43,8 @@ qrels/<split>.tsv), as a user of the platform would meet it:
    tenant embeds nothing again;
 2. every judged query is asked through Assistant.Search (top_k {TOP_K}) once per
    configuration, one at a time after one warm-up call;
-3. passages are pooled to their document by max score, and nDCG@10 (graded), Recall@10,
+3. passages are pooled to their document by max score (a re-scored response by rank: its
+   reranker and fused scores are on two scales), and nDCG@10 (graded), Recall@10,
    Recall@100, MRR@10 and the p50/p95 Search latency are reported per configuration.
 
 Configurations: {", ".join(METHODS)} ("default": whatever the server's default fusion is);
@@ -157,6 +158,11 @@ def run_retrieval(args: argparse.Namespace) -> int:
     per_query: dict[str, list[float]] = {}
     for config in configs:
         answers = run_queries(address, config, [(q.id, q.text) for q in queries], tenant=tenant)
+        if fell_back := sum(a.rerank_fallback for a in answers):
+            _say(
+                f"{config.name}: {fell_back} of {len(answers)} searches fell back to the fused "
+                "order (the reranker failed or timed out: RETRIEVAL_RERANK_TIMEOUT_S)"
+            )
         scores = [
             metrics.score_query(
                 metrics.pool_by_document(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import grpc
 from tqdm import tqdm
 
-from contracts.rpc import assistant_pb2, assistant_pb2_grpc, common_pb2
+from contracts.rpc import assistant_pb2, assistant_pb2_grpc, common_pb2, retrieval_pb2
 from genai_cli.errors import CliError
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from genai_cli.eval.configs import Config
 
-__all__ = ("TOP_K", "Answer", "run_queries")
+__all__ = ("TOP_K", "Answer", "run_queries", "scored_passages")
 
 #: Passages asked per query: the API's maximum, so recall@100 is measured on documents that
 #: the platform could have returned.
@@ -33,6 +33,21 @@ class Answer:
     query_id: str
     passages: list[tuple[str, float]]
     latency_ms: float
+    #: The second stage was on but did not answer: these passages are in fused order.
+    rerank_fallback: bool = False
+
+
+def scored_passages(response: assistant_pb2.SearchResponse) -> list[tuple[str, float]]:
+    """(document id, score) per passage, scores falling with the order returned.
+
+    A re-scored response carries the reranker's scores on its first passages and fused scores
+    on any after them (two scales), so its passages are scored by rank instead: max pooling
+    then keeps the order the platform returned, as it does for a fused response.
+    """
+    if response.rerank == retrieval_pb2.RERANK_OUTCOME_APPLIED:
+        count = len(response.passages)
+        return [(p.document_id, float(count - i)) for i, p in enumerate(response.passages)]
+    return [(p.document_id, p.score) for p in response.passages]
 
 
 def run_queries(
@@ -49,9 +64,8 @@ def run_queries(
             started = time.perf_counter()
             response = _search(stub, config, text, tenant)
             latency_ms = (time.perf_counter() - started) * 1000
-            answers.append(
-                Answer(query_id, [(p.document_id, p.score) for p in response.passages], latency_ms)
-            )
+            fallback = response.rerank == retrieval_pb2.RERANK_OUTCOME_FALLBACK
+            answers.append(Answer(query_id, scored_passages(response), latency_ms, fallback))
     return answers
 
 
