@@ -325,6 +325,37 @@ def test_the_ask_path_passes_the_mode_on(assistant, corpus) -> None:
     assert answer.citations, answer
 
 
+def test_eval_configurations_with_plus_rerank_measure_the_second_stage(
+    assistant, corpus, reranking_retrieval: Stack
+) -> None:
+    from genai_cli.eval.configs import parse_configs
+    from genai_cli.eval.search import run_queries
+
+    address = reranking_retrieval.config.address("generation")
+    first, second = parse_configs("dbsf:0.6,dbsf:0.6+rerank")
+    expected = {}
+    for config in (first, second):
+        response = assistant.Search(
+            assistant_pb2.SearchRequest(
+                principal=corpus,
+                query=QUERY,
+                top_k=100,
+                fusion=config.fusion,
+                dense_weight=config.dense_weight,
+                rerank=config.rerank,
+            ),
+            timeout=30,
+        )
+        expected[config.name] = [p.document_id for p in response.passages]
+    assert expected[first.name] != expected[second.name]
+    for config in (first, second):
+        (answer,) = run_queries(address, config, [("q1", QUERY)], tenant=corpus.tenant)
+        assert not answer.rerank_fallback
+        assert [d for d, _ in answer.passages] == expected[config.name]
+        scores = [s for _, s in answer.passages]
+        assert scores == sorted(scores, reverse=True)
+
+
 def test_without_triton_search_answers_in_fused_order_and_says_so(
     assistant, corpus, triton: _Triton, read_log
 ) -> None:
