@@ -19,7 +19,7 @@ from contracts import (
     job_result_id,
 )
 from contracts.rpc import assistant_pb2, common_pb2
-from generation_service.batch.gate import LivePriorityGate
+from generation_service.batch.gate import LiveAssistant, LivePriorityGate
 from generation_service.batch.runner import BatchRunner
 from generation_service.core.batch import (
     AdmissionPolicy,
@@ -317,3 +317,31 @@ def test_other_errors_are_retried_then_reported() -> None:
     result = asyncio.run(_runner(flow)._answer(_item()))
     assert (result.error_type, flow.calls) == ("handler_error", 3)
     assert "RuntimeError: broken" in result.error_reason
+
+
+def test_live_asks_through_the_servicer_are_counted_while_they_run() -> None:
+    async def scenario() -> None:
+        gate = LivePriorityGate(AdmissionPolicy())
+        seen: list[int] = []
+
+        class Flow:
+            prompts = "the assistant's own"
+
+            async def ask(self, ask: object) -> str:
+                seen.append(gate.live_in_flight)
+                return "answer"
+
+            async def ask_stream(self, ask: object):
+                seen.append(gate.live_in_flight)
+                yield "delta"
+                seen.append(gate.live_in_flight)
+                yield "answer"
+
+        live = LiveAssistant(Flow(), gate)  # type: ignore[arg-type]
+        assert await live.ask(None) == "answer"  # type: ignore[arg-type]
+        assert [e async for e in live.ask_stream(None)] == ["delta", "answer"]  # type: ignore[arg-type]
+        assert seen == [1, 1, 1]
+        assert gate.live_in_flight == 0
+        assert live.prompts == "the assistant's own"  # everything else passes through
+
+    asyncio.run(scenario())
