@@ -23,11 +23,13 @@ $(STAMP): requirements.lock libs/pyproject.toml $(foreach s,$(SERVICES),services
 	touch $@
 
 # Lays out the Triton model repository under .cache/ (not committed): text_embedding
-# (all-MiniLM-L6-v2 exported to ONNX, quantized to int8) and text_generation (the SmolLM2 GGUF on
-# llama.cpp). Fast when already up to date.
+# (all-MiniLM-L6-v2 exported to ONNX, quantized to int8), text_generation (the SmolLM2 GGUF on
+# llama.cpp) and text_maxsim (the second stage: MaxSim over text_embedding's token vectors, a copy
+# of its graph). Fast when already up to date.
 models: install
 	$(PY) services/embedding/engine/build_engine.py --cache .cache
 	$(PY) services/generation/engine/build_engine.py --cache .cache
+	$(PY) services/retrieval/engine/build_maxsim.py --cache .cache
 
 # The second, larger language model (off by default, never in `make test`): Qwen2.5-Coder-0.5B-
 # Instruct as text_generation_qwen05, for the synthesis tier (services/generation/README.md).
