@@ -18,6 +18,7 @@ from generation_service.adapters import (
     load_prompts,
 )
 from generation_service.assistant import Assistant
+from generation_service.batch.wiring import wire_batch
 from generation_service.core import EngineKind, ExtractiveEngine, PromptError, PromptRegistry
 from generation_service.handlers import build_router
 from generation_service.llm import ModelEngine
@@ -66,6 +67,13 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     broker.include_router(
         build_router(broker=broker, cache=cache, group_id=settings.consumer_group)
     )
+    batch = wire_batch(
+        settings,
+        broker=broker,
+        assistant=assistant,
+        redis=redis,
+        retrieval_channel=peers.channels["retrieval"],
+    )
     try:
         yield ServiceParts(
             services=[
@@ -73,7 +81,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                     name=assistant_pb2.DESCRIPTOR.services_by_name["Assistant"].full_name,
                     add_to_server=assistant_pb2_grpc.add_AssistantServicer_to_server,
                     servicer=AssistantServicer(
-                        assistant=assistant,
+                        # Live asks counted, so batch items wait while they run.
+                        assistant=batch.live_assistant,  # type: ignore[arg-type]
                         default_top_k=settings.default_top_k,
                         prompt_version=settings.prompt_version,
                     ),
@@ -84,7 +93,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
             probes=peers.probes(),
             broker=broker,
             kafka=settings.kafka,
-            topics=(topics.DOCUMENTS_INDEXED,),
+            topics=(topics.DOCUMENTS_INDEXED, *batch.topics),
         )
     finally:
         await peers.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from generation_service.batch.settings import BatchSettings
 from generation_service.core import DEFAULT_LABEL, ModelPrice
 from platform_settings import KafkaSettings, RedisSettings, ServiceSettings
 
@@ -19,6 +20,7 @@ class Settings(ServiceSettings):
     grpc_port: int = Field(50054, ge=0, le=65535)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     consumer_group: str = Field("generation", description="Kafka consumer group.")
     retrieval_addr: str = Field(..., description="host:port of the retrieval service.")
     guardrail_addr: str = Field(..., description="host:port of the guardrail service.")
