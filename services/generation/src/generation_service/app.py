@@ -17,13 +17,16 @@ from generation_service.adapters import (
     TritonModel,
     load_prompts,
 )
+from generation_service.adapters.embedder import GrpcQuestionEmbedder
+from generation_service.adapters.semantic_cache import SemanticCache
 from generation_service.assistant import Assistant
 from generation_service.batch.wiring import wire_batch
+from generation_service.cache_flow import CacheFlow
 from generation_service.core import EngineKind, ExtractiveEngine, PromptError, PromptRegistry
 from generation_service.handlers import build_router
 from generation_service.llm import ModelEngine
 from generation_service.rpc import AssistantServicer
-from platform_grpc import ServiceRegistration
+from platform_grpc import ServiceRegistration, create_channel
 from platform_kafka import build_broker
 from platform_logging import get_logger
 from platform_service import ServiceParts
@@ -31,6 +34,8 @@ from platform_triton import TritonGenerationClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    import grpc
 
     from generation_service.settings import Settings
 
@@ -45,6 +50,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
     )
     cache = AnswerCache(redis, ttl_s=settings.cache_ttl_s, answer_ttl_s=settings.answer_ttl_s)
     peers = Peers.connect(settings)
+    caching, embedding_channel = _caching(settings, cache, redis)
     models = _model_engines(settings)
     extractive = {
         "extractive": ExtractiveEngine(),
@@ -62,6 +68,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
         extractive=extractive,
         models=models,
         prices=settings.prices,
+        caching=caching,
     )
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
     broker.include_router(
@@ -97,9 +104,30 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
         )
     finally:
         await peers.close()
+        if embedding_channel is not None:
+            await embedding_channel.close()
         for model in models.values():
             await model.client.close()
         await redis.aclose()
+
+
+def _caching(
+    settings: Settings, cache: AnswerCache, redis: Redis
+) -> tuple[CacheFlow, grpc.aio.Channel | None]:
+    """The exact cache, with the semantic one beside it when an embedder is configured."""
+    if not settings.embedding_addr:
+        _log.info("semantic_cache_off", reason="GENERATION_EMBEDDING_ADDR is empty")
+        return CacheFlow(cache=cache), None
+    # Embed is a read, safe to retry within its short deadline.
+    channel = create_channel(settings.embedding_addr, idempotent=True)
+    semantic = SemanticCache(
+        redis,
+        threshold=settings.semantic_cache_threshold,
+        ttl_s=settings.cache_ttl_s,
+        max_entries=settings.semantic_cache_max_entries,
+    )
+    embedder = GrpcQuestionEmbedder(channel, timeout_s=settings.embed_timeout_s)
+    return CacheFlow(cache=cache, semantic=semantic, embedder=embedder), channel
 
 
 def _model_engines(settings: Settings) -> dict[EngineKind, ModelEngine]:

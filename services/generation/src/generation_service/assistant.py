@@ -12,12 +12,12 @@ import uuid
 from typing import TYPE_CHECKING
 
 from contracts.rpc import assistant_pb2, common_pb2, guardrail_pb2, retrieval_pb2
+from generation_service.cache_flow import CacheFlow
 from generation_service.core import (
     NO_ANSWER,
     EngineKind,
     RouteName,
     SourcePassage,
-    answer_cache_key,
     choose_route,
 )
 from generation_service.model_flow import ModelFlow
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
     from generation_service.adapters import AnswerCache, Peers
+    from generation_service.cache_flow import CacheLookup
     from generation_service.core import (
         AnswerEngine,
         AskInput,
@@ -58,9 +59,12 @@ class Assistant:
         extractive: Mapping[str, AnswerEngine],
         models: Mapping[EngineKind, ModelEngine],
         prices: Mapping[str, ModelPrice],
+        caching: CacheFlow | None = None,
     ) -> None:
         self._peers = peers
         self._cache = cache
+        #: Exact and semantic lookups and the cache's economics (exact only when not given).
+        self._caching = caching or CacheFlow(cache=cache)
         self._prompts = prompts
         #: Extractive engines by the `model` their prompt files name.
         self._extractive = dict(extractive)
@@ -81,6 +85,19 @@ class Assistant:
 
     async def ask_stream(self, ask: AskInput) -> AsyncIterator[str | assistant_pb2.AskResponse]:
         """A model's text as it is generated, then the AskResponse (always the last item)."""
+        lookups: list[CacheLookup] = []
+        async for event in self._answer(ask, lookups):
+            if isinstance(event, assistant_pb2.AskResponse):
+                # Every answer says whether the cache served it and what it cost or saved.
+                await self._caching.settle(
+                    event, lookups[0] if lookups else None, tenant=ask.tenant
+                )
+            yield event
+
+    async def _answer(
+        self, ask: AskInput, lookups: list[CacheLookup]
+    ) -> AsyncIterator[str | assistant_pb2.AskResponse]:
+        """The flow of `ask_stream`; the cache lookup it made, if any, goes into `lookups`."""
         prompt = self._prompts.resolve(ask.prompt_version)
         if prompt is None:
             raise InvalidArgument.field(
@@ -107,12 +124,11 @@ class Assistant:
             yield await self._compute(route, flags, ask, timings, started)
             return
 
-        key = answer_cache_key(ask.model_copy(update={"question": question}))
-        if not ask.bypass_cache and (hit := await self._cache.get(key, tenant=ask.tenant)):
-            response = assistant_pb2.AskResponse.FromString(hit)
-            response.cached = True
-            _log.info("answer_from_cache", answer_id=response.answer_id)
-            yield self._finish(response, timings, started)
+        lookup = await self._caching.find(ask.model_copy(update={"question": question}))
+        lookups.append(lookup)
+        if lookup.hit is not None:
+            _log.info("answer_from_cache", answer_id=lookup.hit.answer_id)
+            yield self._finish(lookup.hit, timings, started)
             return
 
         mark = time.perf_counter()
@@ -149,9 +165,7 @@ class Assistant:
             async for event in flow.run():
                 if isinstance(event, assistant_pb2.AskResponse):
                     if flow.cacheable:
-                        await self._cache.put(
-                            key, event.SerializeToString(), computed_ms=retrieval_started_ms
-                        )
+                        await self._caching.keep(lookup, event, computed_ms=retrieval_started_ms)
                     yield event
                     return
                 yield event
@@ -209,11 +223,11 @@ class Assistant:
             route=route.name.value,
             route_reason=route.reason,
         )
+        # Finished first, so that the cached copy records the time it took.
+        response = self._finish(response, timings, started)
         # An answer that found nothing is not cached: the documents may arrive any moment.
         if answer.text != NO_ANSWER:
-            await self._cache.put(
-                key, response.SerializeToString(), computed_ms=retrieval_started_ms
-            )
+            await self._caching.keep(lookup, response, computed_ms=retrieval_started_ms)
         await self._cache.remember_answer(response.answer_id, ask.tenant)
         await self._cache.add_usage(
             ask.tenant,
@@ -230,7 +244,7 @@ class Assistant:
             completion_tokens=answer.completion_tokens,
             cost_usd=0.0,
         )
-        yield self._finish(response, timings, started)
+        yield response  # finished above: its time is the one the cached copy records
 
     async def get_passage(
         self, request: assistant_pb2.GetPassageRequest

@@ -27,6 +27,24 @@ class Settings(ServiceSettings):
     feedback_addr: str = Field(..., description="host:port of the feedback service.")
     cache_ttl_s: int = Field(3600, ge=1, description="Lifetime of a cached answer.")
     answer_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="How long feedback is accepted.")
+    embedding_addr: str = Field(
+        "",
+        description="host:port of the embedding service, which embeds questions for the "
+        "semantic answer cache; empty: no semantic cache (the exact one still works).",
+    )
+    semantic_cache_threshold: float = Field(
+        0.91,
+        gt=0.0,
+        le=1.0,
+        description="Least cosine similarity of two questions (with the same content words) "
+        "for one to be served the other's cached answer; chosen in EVALUATION.md.",
+    )
+    semantic_cache_max_entries: int = Field(
+        10_000, ge=1, description="Most questions kept per semantic cache scope; oldest go."
+    )
+    embed_timeout_s: float = Field(
+        0.5, gt=0, description="Deadline of embedding a question; past it, no semantic lookup."
+    )
     default_top_k: int = Field(5, ge=1, le=20)
     prompt_version: str = Field(
         DEFAULT_LABEL, description="Prompt version or label used when a request pins none."
