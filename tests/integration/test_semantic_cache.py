@@ -97,6 +97,20 @@ def test_never_across_tenants_access_groups_or_prompt_versions(
     assert _ask(assistant, principal, REWORDED).cache.result == SEMANTIC
 
 
+def test_calculations_and_not_found_answers_are_never_cached(
+    stack, assistant, principal, perks_tenant
+) -> None:
+    for question in ("What is 17% of 2,340?", "What's 17% of 2,340"):
+        computed = _ask(assistant, principal, question)
+        assert computed.route == "calculator" and not computed.cached
+        assert computed.cache.result == assistant_pb2.CACHE_RESULT_SKIPPED
+    # Nothing in the documents answers it: computed again each time, by key or by meaning.
+    for question in ("Who founded the company?", "who founded the company"):
+        nothing = _ask(assistant, principal, question)
+        assert not nothing.cached and nothing.cache.result == MISS
+        assert not nothing.citations
+
+
 def test_a_cited_documents_update_and_delete_retire_exact_and_semantic_entries(
     stack, assistant, ingestion, principal, perks_tenant, make_document
 ) -> None:
