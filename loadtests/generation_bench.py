@@ -1,9 +1,10 @@
-"""Benchmark text_generation: time to first token and decode tokens/s, in-process vs Triton.
+"""Benchmark a Triton language model: time to first token and decode tokens/s, in-process vs Triton.
 
 Both sides run the same GGUF with the settings of the served config.pbtxt (n_ctx, threads). The
 baseline is llama.cpp in this process (xllamacpp, no Triton); the Triton row streams over gRPC
-from a tritonserver that serves text_generation alone. Every run sends a ~300-token prompt that
-differs from the others in its first words, so llama.cpp's prompt cache cannot skip the prefill.
+from a tritonserver that serves that model alone (text_generation; --model picks another). Every
+run sends a ~300-token prompt that differs from the others in its first words, so llama.cpp's
+prompt cache cannot skip the prefill.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "services" / "generation" / "engine" / "build_engine.py"
 READY_TIMEOUT_S = 120.0
 BASELINE = "llama.cpp in-process (xllamacpp) — baseline"
-TRITON = "Triton text_generation, gRPC stream"
+TRITON = "Triton, gRPC stream"
 PARAGRAPH = (
     "The harbour town wakes before dawn. Fishing boats slip past the breakwater while the bakery "
     "on the quay lights its ovens, and the first ferry of the day waits for the tide to turn."
@@ -57,6 +58,7 @@ def load_module(name: str, path: Path) -> ModuleType:
     """Import a module from a file path (scripts are not packages)."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
@@ -150,7 +152,7 @@ def in_process_run(server: object, run: int, max_tokens: int) -> Run:
 
 @contextlib.contextmanager
 def running_triton(repository: Path, cache_dir: Path) -> Iterator[str]:
-    """Start tritonserver on free ports with only text_generation; yield its gRPC address."""
+    """Start tritonserver on free ports with the repository's one model; yield its address."""
     http, grpc_port, metrics = free_ports(3)
     argv, env = tritonserver_command(
         model_repository=repository,
@@ -196,7 +198,7 @@ async def triton_run(client: TritonGenerationClient, run: int, max_tokens: int) 
 
 async def measure(url: str, server: object, args: argparse.Namespace) -> dict[str, list[Run]]:
     """Alternate baseline and Triton runs, so both see the same drift in the machine's load."""
-    client = TritonGenerationClient(url=url)
+    client = TritonGenerationClient(url=url, model=args.triton_model)
     rows: dict[str, list[Run]] = {BASELINE: [], TRITON: []}
     try:
         # Warm-up (run 0): pages the file in and opens the channel.
@@ -267,13 +269,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--n-threads-batch", type=int, help="prompt threads (default: config.pbtxt's)"
     )
     parser.add_argument("--output", type=Path, help="also write the markdown here")
+    parser.add_argument(
+        "--model",
+        default="smollm2",
+        help="the packaged GGUF model, as build_engine.py --model names it "
+        "(qwen2.5-coder-0.5b needs `make models-qwen` first)",
+    )
     args = parser.parse_args(argv)
     load = {"loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
     load["busy_before"] = cpu_busy(3.0)
     with tempfile.TemporaryDirectory() as tmp:
-        # A repository with text_generation only: the embedding model would share the cores.
-        repository = load_module("build_engine", BUILD_SCRIPT).build(Path(tmp))
-        model_dir = repository / "text_generation"
+        # A repository with this model only: the embedding model would share the cores.
+        build_engine = load_module("build_engine", BUILD_SCRIPT)
+        model = build_engine.MODELS[args.model]
+        repository = build_engine.build(Path(tmp), model)
+        model_dir = repository / model.triton_name
+        args.triton_model = model.triton_name
         if args.n_threads_batch is not None:
             set_parameter(model_dir, "n_threads_batch", str(args.n_threads_batch))
         params = config_parameters(model_dir)

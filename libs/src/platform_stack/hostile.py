@@ -539,6 +539,30 @@ def _hostile_requests(
         ("search-weight-out-of-range", search(principal=who, query="q", fusion=4, dense_weight=7)),
         ("search-unknown-fusion", search(principal=who, query="q", fusion=99)),
         ("ask-unknown-route", ask(principal=who, question="q", route="oracle")),
+        (
+            "ask-negative-budget",
+            ask(
+                principal=who,
+                question="why is that?",
+                budget=assistant_pb2.AnswerBudget(max_cost_usd=-1, max_latency_ms=-5),
+            ),
+        ),
+        (
+            "ask-nan-budget",
+            ask(
+                principal=who,
+                question="why is that?",
+                budget=assistant_pb2.AnswerBudget(max_cost_usd=float("nan")),
+            ),
+        ),
+        (
+            "ask-zero-budget",
+            ask(
+                principal=who,
+                question="why is that?",
+                budget=assistant_pb2.AnswerBudget(max_cost_usd=0, max_latency_ms=1),
+            ),
+        ),
         ("ask-calculator-no-sum", ask(principal=who, question="hello", route="calculator")),
         ("ask-huge-arithmetic", ask(principal=who, question="9" * 3000 + " ** 99")),
         (

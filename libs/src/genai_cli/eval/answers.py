@@ -30,6 +30,9 @@ __all__ = ("ACME_GROUPS", "SETS", "add_answers_parser", "run_answers")
 
 SETS = ("acme", "python-faq")
 ROUTES = ("auto", "documents", "calculator")
+#: The engine "policy": no prompt pinned, so the server's tier policy (GENERATION_TIERS) picks
+#: the prompt per question; each answer records which.
+POLICY = "policy"
 #: Two sample documents are engineering-only: this principal sees all 12.
 ACME_GROUPS = ("engineering",)
 _DEFAULT_FAQ = Path(".cache/datasets/python-faq")
@@ -68,7 +71,8 @@ def add_answers_parser(kinds: argparse._SubParsersAction[argparse.ArgumentParser
     answers.add_argument(
         "--engines",
         metavar="V1,V2",
-        help="prompt versions to compare (default: every one ListPrompts returns)",
+        help="prompt versions to compare, and `policy` (nothing pinned: the server's tier policy "
+        "chooses per question); default: every version ListPrompts returns",
     )
     answers.add_argument(
         "--routes",
@@ -123,7 +127,7 @@ def run_answers(args: argparse.Namespace) -> int:
     try:
         listed = asker.prompt_versions()
         known = [version for version, _, _ in listed]
-        engines = _split(args.engines, known, "--engines") if args.engines else known
+        engines = _split(args.engines, [*known, POLICY], "--engines") if args.engines else known
         questions = {name: _load_set(name, args) for name in sets}
         if not args.no_ingest:
             for name in sets:

@@ -105,7 +105,8 @@ class Asker:
         request = assistant_pb2.AskRequest(
             principal=_principal(spec),
             question=text,
-            prompt_version=spec.prompt_version,
+            # "policy" pins nothing: the server's routing policy chooses per question.
+            prompt_version="" if spec.prompt_version == "policy" else spec.prompt_version,
             route=spec.route,
             # Every answer is produced, never read back: latency and cost are a fresh answer's.
             bypass_cache=True,

@@ -22,7 +22,13 @@ from generation_service.adapters.semantic_cache import SemanticCache
 from generation_service.assistant import Assistant
 from generation_service.batch.wiring import wire_batch
 from generation_service.cache_flow import CacheFlow
-from generation_service.core import EngineKind, ExtractiveEngine, PromptError, PromptRegistry
+from generation_service.core import (
+    EngineKind,
+    ExtractiveEngine,
+    PromptError,
+    PromptRegistry,
+    model_key,
+)
 from generation_service.handlers import build_router
 from generation_service.llm import ModelEngine
 from generation_service.rpc import AssistantServicer
@@ -57,10 +63,13 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
         "extractive-stemmed": ExtractiveEngine(stemmed=True),
     }
     prompts = _servable(load_prompts(settings.prompts_dir), models, extractive)
-    if prompts.resolve(settings.prompt_version) is None:
-        raise PromptError(
-            f"default prompt {settings.prompt_version!r} not served: {prompts.known()}"
-        )
+    for role, name in (
+        ("default prompt", settings.prompt_version),
+        ("lookup tier", settings.tiers.lookup),
+        ("synthesis tier", settings.tiers.synthesis),
+    ):
+        if name and prompts.resolve(name) is None:
+            raise PromptError(f"{role} {name!r} not served: {prompts.known()}")
     assistant = Assistant(
         peers=peers,
         cache=cache,
@@ -68,6 +77,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
         extractive=extractive,
         models=models,
         prices=settings.prices,
+        default_prompt=settings.prompt_version,
+        tiers=settings.tiers,
         caching=caching,
     )
     broker = build_broker(settings.kafka, client_id=SERVICE_NAME)
@@ -91,7 +102,6 @@ async def lifespan(settings: Settings) -> AsyncIterator[ServiceParts]:
                         # Live asks counted, so batch items wait while they run.
                         assistant=batch.live_assistant,  # type: ignore[arg-type]
                         default_top_k=settings.default_top_k,
-                        prompt_version=settings.prompt_version,
                     ),
                 )
             ],
@@ -130,16 +140,17 @@ def _caching(
     return CacheFlow(cache=cache, semantic=semantic, embedder=embedder), channel
 
 
-def _model_engines(settings: Settings) -> dict[EngineKind, ModelEngine]:
-    """The model clients configured: Triton's, an OpenAI-compatible endpoint's."""
-    engines: dict[EngineKind, ModelEngine] = {}
+def _model_engines(settings: Settings) -> dict[tuple[EngineKind, str], ModelEngine]:
+    """The model clients configured, by `model_key`: Triton's models, an OpenAI endpoint."""
+    engines: dict[tuple[EngineKind, str], ModelEngine] = {}
     if settings.triton_url:
-        client = TritonGenerationClient(
-            url=settings.triton_url, model=settings.triton_model, timeout_s=settings.model_timeout_s
-        )
-        engines[EngineKind.TRITON] = ModelEngine(TritonModel(client, model=settings.triton_model))
+        for name in settings.triton_models:
+            client = TritonGenerationClient(
+                url=settings.triton_url, model=name, timeout_s=settings.model_timeout_s
+            )
+            engines[EngineKind.TRITON, name] = ModelEngine(TritonModel(client, model=name))
     if settings.openai_url:
-        engines[EngineKind.OPENAI] = ModelEngine(
+        engines[EngineKind.OPENAI, ""] = ModelEngine(
             OpenAIModel(
                 base_url=settings.openai_url,
                 api_key=settings.openai_api_key.get_secret_value(),
@@ -153,14 +164,14 @@ def _model_engines(settings: Settings) -> dict[EngineKind, ModelEngine]:
 
 def _servable(
     prompts: PromptRegistry,
-    models: dict[EngineKind, ModelEngine],
+    models: dict[tuple[EngineKind, str], ModelEngine],
     extractive: dict[str, ExtractiveEngine],
 ) -> PromptRegistry:
     """The prompts whose engine is configured here; the others are logged and left out."""
     served = [
         p
         for p in prompts
-        if (p.model in extractive if p.engine is EngineKind.EXTRACTIVE else p.engine in models)
+        if (p.model in extractive if p.engine is EngineKind.EXTRACTIVE else model_key(p) in models)
     ]
     for prompt in prompts:
         if prompt not in served:

@@ -7,6 +7,7 @@ the response.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -15,10 +16,14 @@ from contracts.rpc import assistant_pb2, common_pb2, guardrail_pb2, retrieval_pb
 from generation_service.cache_flow import CacheFlow
 from generation_service.core import (
     NO_ANSWER,
+    AnswerStats,
     EngineKind,
     RouteName,
     SourcePassage,
+    TierPolicy,
+    choose_prompt,
     choose_route,
+    model_key,
 )
 from generation_service.model_flow import ModelFlow
 from platform_grpc import InvalidArgument, NotFound
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
         AskInput,
         FeedbackTarget,
         ModelPrice,
+        Prompt,
         PromptRegistry,
         Route,
     )
@@ -57,8 +63,10 @@ class Assistant:
         cache: AnswerCache,
         prompts: PromptRegistry,
         extractive: Mapping[str, AnswerEngine],
-        models: Mapping[EngineKind, ModelEngine],
+        models: Mapping[tuple[EngineKind, str], ModelEngine],
         prices: Mapping[str, ModelPrice],
+        default_prompt: str = "production",
+        tiers: TierPolicy | None = None,
         caching: CacheFlow | None = None,
     ) -> None:
         self._peers = peers
@@ -68,8 +76,12 @@ class Assistant:
         self._prompts = prompts
         #: Extractive engines by the `model` their prompt files name.
         self._extractive = dict(extractive)
+        #: Model engines by `model_key(prompt)`: (engine kind, model name).
         self._models = dict(models)
         self._prices = dict(prices)
+        self._default_prompt = default_prompt
+        self._tiers = tiers or TierPolicy()
+        self._stats = AnswerStats()
 
     @property
     def prompts(self) -> PromptRegistry:
@@ -98,10 +110,12 @@ class Assistant:
         self, ask: AskInput, lookups: list[CacheLookup]
     ) -> AsyncIterator[str | assistant_pb2.AskResponse]:
         """The flow of `ask_stream`; the cache lookup it made, if any, goes into `lookups`."""
-        prompt = self._prompts.resolve(ask.prompt_version)
+        pinned = ask.prompt_version
+        # The pinned prompt, or the default until the route is known (refusals record it).
+        prompt = self._prompts.resolve(pinned or self._default_prompt)
         if prompt is None:
             raise InvalidArgument.field(
-                "prompt_version", f"unknown {ask.prompt_version!r}; {self._prompts.known()}"
+                "prompt_version", f"unknown {pinned!r}; {self._prompts.known()}"
             )
         ask = ask.model_copy(update={"prompt_version": prompt.key})
         started = time.perf_counter()
@@ -123,6 +137,9 @@ class Assistant:
         if route.name is RouteName.CALCULATOR:
             yield await self._compute(route, flags, ask, timings, started)
             return
+        if not pinned and self._tiers.enabled:
+            prompt, route = self._choose_tier(question, ask, route)
+            ask = ask.model_copy(update={"prompt_version": prompt.key})
 
         lookup = await self._caching.find(ask.model_copy(update={"question": question}))
         lookups.append(lookup)
@@ -151,7 +168,7 @@ class Assistant:
             flow = ModelFlow(
                 peers=self._peers,
                 cache=self._cache,
-                engine=self._models[prompt.engine],
+                engine=self._models[model_key(prompt)],
                 prices=self._prices,
                 ask=ask,
                 prompt=prompt,
@@ -164,6 +181,7 @@ class Assistant:
             )
             async for event in flow.run():
                 if isinstance(event, assistant_pb2.AskResponse):
+                    self._record(prompt, event)
                     if flow.cacheable:
                         await self._caching.keep(lookup, event, computed_ms=retrieval_started_ms)
                     yield event
@@ -176,6 +194,9 @@ class Assistant:
             question, [SourcePassage(p.chunk_id, p.title, p.text) for p in passages]
         )
         timings.generation_ms = _ms(mark)
+        self._stats.record(
+            prompt.key, latency_ms=timings.generation_ms, prompt_tokens=answer.prompt_tokens
+        )
 
         mark = time.perf_counter()
         cited = [passages[i] for i in answer.cited]
@@ -245,6 +266,37 @@ class Assistant:
             cost_usd=0.0,
         )
         yield response  # finished above: its time is the one the cached copy records
+
+    def _choose_tier(self, question: str, ask: AskInput, route: Route) -> tuple[Prompt, Route]:
+        """The routing policy's prompt for an unpinned question, and the route with why."""
+        choice = choose_prompt(
+            question,
+            pinned="",
+            default=self._default_prompt,
+            policy=self._tiers,
+            prompts=self._prompts,
+            budget=ask.budget(),
+            stats=self._stats,
+            prices=self._prices,
+            served_model=self._served_model,
+        )
+        assert choice is not None  # only a pinned prompt can be unknown
+        _log.info("prompt_chosen", prompt_version=choice.prompt.key, reason=choice.reason)
+        return choice.prompt, dataclasses.replace(route, reason=f"{route.reason}; {choice.reason}")
+
+    def _served_model(self, prompt: Prompt) -> str:
+        """The model name a prompt's answers are priced under."""
+        engine = self._models.get(model_key(prompt))
+        return engine.client.model if engine is not None else prompt.model
+
+    def _record(self, prompt: Prompt, response: assistant_pb2.AskResponse) -> None:
+        """Fold a model answer's generation time into the routing estimates."""
+        if response.usage.prompt_tokens:  # a model ran (not "not found", not a refusal)
+            self._stats.record(
+                prompt.key,
+                latency_ms=response.timings.generation_ms,
+                prompt_tokens=response.usage.prompt_tokens,
+            )
 
     async def get_passage(
         self, request: assistant_pb2.GetPassageRequest

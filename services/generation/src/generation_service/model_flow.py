@@ -77,7 +77,7 @@ class ModelFlow:
                     self.timings.time_to_first_token_ms = _ms(self.started)
                 streamed += item
                 yield item
-                if _SENTENCE_END.search(streamed, checked_upto) and streamed.strip():
+                if _SENTENCE_END.search(streamed, checked_upto) and not _declining(streamed):
                     checked_upto = len(streamed)
                     blocked = await self._check(principal, streamed, self.passages)
                     if blocked:
@@ -207,6 +207,12 @@ class ModelFlow:
         response.timings.CopyFrom(self.timings)
         response.trace_id = current_trace_id() or ""
         return response
+
+
+def _declining(streamed: str) -> bool:
+    """Whether the text so far is empty or the prompt's decline: a decline claims nothing, so
+    there is nothing to ground (the finished answer skips the check for the same reason)."""
+    return NOT_FOUND.startswith(streamed.strip())
 
 
 def _ms(since: float) -> float:

@@ -25,10 +25,9 @@ _DELTA = re.compile(r"\S+\s*")
 class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
     """Ask (unary and streaming), Search, SubmitFeedback, ListPrompts, GetPassage."""
 
-    def __init__(self, *, assistant: Assistant, default_top_k: int, prompt_version: str) -> None:
+    def __init__(self, *, assistant: Assistant, default_top_k: int) -> None:
         self._assistant = assistant
         self._default_top_k = default_top_k
-        self._prompt_version = prompt_version
 
     async def Ask(  # noqa: N802 - generated name
         self, request: assistant_pb2.AskRequest, context: grpc.aio.ServicerContext
@@ -123,7 +122,15 @@ class AssistantServicer(assistant_pb2_grpc.AssistantServicer):
                     for f in request.typed_filters
                 ],
                 "bypass_cache": request.bypass_cache,
-                "prompt_version": request.prompt_version or self._prompt_version,
+                "prompt_version": request.prompt_version,
+                "max_cost_usd": (
+                    request.budget.max_cost_usd if request.budget.HasField("max_cost_usd") else None
+                ),
+                "max_latency_ms": (
+                    request.budget.max_latency_ms
+                    if request.budget.HasField("max_latency_ms")
+                    else None
+                ),
                 "route": request.route or "auto",
                 "fusion": request.fusion,
                 "rerank": request.rerank,

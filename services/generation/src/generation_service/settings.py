@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from generation_service.batch.settings import BatchSettings
-from generation_service.core import DEFAULT_LABEL, ModelPrice
+from generation_service.core import DEFAULT_LABEL, ModelPrice, TierPolicy
 from platform_settings import KafkaSettings, RedisSettings, ServiceSettings
 
 
@@ -56,7 +56,17 @@ class Settings(ServiceSettings):
     triton_url: str = Field(
         "", description="host:port of Triton's gRPC; empty: prompts on Triton are not served."
     )
-    triton_model: str = Field("text_generation", description="Triton's language model.")
+    triton_models: list[str] = Field(
+        default_factory=lambda: ["text_generation"],
+        description='Triton\'s language models, as a JSON list, e.g. ["text_generation", '
+        '"text_generation_qwen05"]; prompts naming another model are not served.',
+    )
+    tiers: TierPolicy = Field(
+        default_factory=TierPolicy,
+        description='Routing policy: the prompt per kind of question, e.g. {"lookup": '
+        '"production", "synthesis": "grounded-qwen@1"}; unset: every unpinned question gets '
+        "prompt_version.",
+    )
     openai_url: str = Field(
         "", description="Base URL of an OpenAI-compatible API (…/v1); empty: none is served."
     )

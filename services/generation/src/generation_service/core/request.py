@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from contracts.events import METADATA_KEY_PATTERN, TENANT_PATTERN
 from contracts.rpc import common_pb2, retrieval_pb2
 from generation_service.core.routing import RouteName
+from generation_service.core.tiers import Budget
 
 MAX_QUESTION_CHARS = 4000
 MAX_TOP_K = 20
@@ -60,8 +61,12 @@ class AskInput(BaseModel):
     #: them, and the answer cache key includes them.
     typed_filters: tuple[dict[str, Any], ...] = Field((), max_length=32)
     bypass_cache: bool = False
-    #: `name@version` or a label (`production`, `canary`); resolved against the prompt files.
-    prompt_version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+(@[0-9]+)?$")]
+    #: `name@version` or a label (`production`, `canary`) the caller pinned; empty lets the
+    #: routing policy choose (core/tiers.py).
+    prompt_version: Annotated[str, StringConstraints(pattern=r"^([a-z0-9_-]+(@[0-9]+)?)?$")] = ""
+    #: AskRequest.budget's limits; None where unset.
+    max_cost_usd: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    max_latency_ms: int | None = Field(None, ge=1)
     user_context: UserContext | None = None
     route: RouteName = RouteName.AUTO
     #: retrieval's FusionMethod, passed through; 0 (unspecified) lets retrieval choose.
@@ -70,6 +75,10 @@ class AskInput(BaseModel):
     dense_weight: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
     #: retrieval's RerankMode, passed through; 0 (unspecified) is retrieval's default.
     rerank: int = 0
+
+    def budget(self) -> Budget:
+        """The caller's limits for the routing policy."""
+        return Budget(max_cost_usd=self.max_cost_usd, max_latency_ms=self.max_latency_ms)
 
     def metadata_filters(self) -> list[common_pb2.MetadataFilter]:
         """The typed filters as the messages retrieval takes."""
