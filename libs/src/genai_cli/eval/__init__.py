@@ -18,7 +18,7 @@ from contracts.events import TENANT_PATTERN
 from genai_cli.errors import CliError
 from genai_cli.eval.answers import add_answers_parser
 from genai_cli.eval.configs import METHODS, parse_configs
-from genai_cli.eval.corpus import corpus_documents, push_corpus
+from genai_cli.eval.corpus import IngestOutcome, corpus_documents, push_corpus
 from genai_cli.eval.report import console_table, markdown_fragment, write_chart
 from genai_cli.eval.search import TOP_K, run_queries
 from genai_cli.kafka import resolve_bootstrap
@@ -103,6 +103,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="stop waiting when no document has been confirmed for S seconds (default 300)",
     )
+    retrieval.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="do not send the corpus: ask against what an earlier run indexed under TENANT "
+        "(a rerun re-sends every document, minutes on a busy machine even with every vector "
+        "re-used)",
+    )
     retrieval.set_defaults(handler=run_retrieval)
     add_answers_parser(kinds)
 
@@ -135,23 +142,27 @@ def run_retrieval(args: argparse.Namespace) -> int:
     documents, refused = corpus_documents(
         {d.id: (d.title, d.text) for d in dataset.corpus.values()}, tenant=tenant, version=version
     )
-    ingest = push_corpus(
-        documents,
-        bootstrap=resolve_bootstrap(args.bootstrap),
-        tenant=tenant,
-        version=version,
-        idle_timeout_s=args.timeout,
-    )
-    ingest.rejected.update(refused)
-    _say(
-        f"indexed {ingest.confirmed:,} of {len(dataset.corpus):,} documents "
-        f"({ingest.chunks:,} chunks, {ingest.reused_chunks:,} with re-used vectors) "
-        f"in {ingest.elapsed_s:.0f} s"
-    )
-    for corpus_id, reason in list(ingest.rejected.items())[:10]:
-        _say(f"  not indexed: {corpus_id}: {reason}")
-    if not ingest.confirmed:
-        raise CliError("nothing was indexed: no query can be answered")
+    if args.no_ingest:
+        ingest = IngestOutcome(rejected=dict(refused))
+        _say(f"--no-ingest: asking against what tenant {tenant} holds already")
+    else:
+        ingest = push_corpus(
+            documents,
+            bootstrap=resolve_bootstrap(args.bootstrap),
+            tenant=tenant,
+            version=version,
+            idle_timeout_s=args.timeout,
+        )
+        ingest.rejected.update(refused)
+        _say(
+            f"indexed {ingest.confirmed:,} of {len(dataset.corpus):,} documents "
+            f"({ingest.chunks:,} chunks, {ingest.reused_chunks:,} with re-used vectors) "
+            f"in {ingest.elapsed_s:.0f} s"
+        )
+        for corpus_id, reason in list(ingest.rejected.items())[:10]:
+            _say(f"  not indexed: {corpus_id}: {reason}")
+        if not ingest.confirmed:
+            raise CliError("nothing was indexed: no query can be answered")
 
     corpus_ids = {d.document_id: d.corpus_id for d in documents}
     summaries = []
@@ -203,12 +214,17 @@ def _write(args: argparse.Namespace, summaries: list[Any], **run: Any) -> None:
     judgements = ", ".join(f"{n:,} of grade {g}" for g, n in sorted(grades.items(), reverse=True))
     name = args.dataset.name
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tenant = args.tenant or _default_tenant(args.dataset)
+    indexed = (
+        f"Corpus not sent (--no-ingest): asked against what an earlier run indexed under "
+        f"tenant `{tenant}`."
+        if args.no_ingest
+        else f"Indexed {ingest.confirmed:,} documents as {ingest.chunks:,} chunks under tenant "
+        f"`{tenant}`" + (f"; {len(ingest.rejected):,} not indexed" if ingest.rejected else "") + "."
+    )
     facts = [
         f"Dataset `{name}`: {len(dataset.corpus):,} documents, {run['queries']} judged queries "
-        f"(qrels/{args.split}.tsv: {judgements}). Indexed {ingest.confirmed:,} documents as "
-        f"{ingest.chunks:,} chunks under tenant `{args.tenant or _default_tenant(args.dataset)}`"
-        + (f"; {len(ingest.rejected):,} not indexed" if ingest.rejected else "")
-        + ".",
+        f"(qrels/{args.split}.tsv: {judgements}). " + indexed,
         f"Run {when} on {platform.machine()}, Python {platform.python_version()}; the whole "
         "embedded stack on the same machine; latency is the client-side Search round trip "
         "(query embedding included, none for bm25), sequential calls.",
