@@ -216,7 +216,8 @@ def _scorers() -> dict[str, Callable[[str, list[dict]], list[float]]]:
 def _cached_scores(
     name: str, scorer: Callable[[str, list[dict]], list[float]], rows: list[dict], cache: Path
 ) -> tuple[dict[str, list[float]], list[float]]:
-    """Per query, the scorer's scores of its first 50 passages (cached on disk), and ms/query."""
+    """Per query, the scorer's scores of its first 50 passages (cached on disk), and the ms
+    each query took (passages shared with an earlier query are encoded once: not a latency)."""
     digest = hashlib.sha256(
         json.dumps(
             [(r["query"], [p["chunk_id"] for p in r["passages"][:CANDIDATES]]) for r in rows]
@@ -261,11 +262,10 @@ def score(dataset_dir: Path, candidates: Path, *, only: Sequence[str], cache: Pa
     rows = [json.loads(line) for line in candidates.open(encoding="utf-8")]
     cache.mkdir(parents=True, exist_ok=True)
     configs: dict[str, tuple[dict[str, list[float]] | None, float]] = {"default": (None, 0.0)}
-    cost: dict[str, list[float]] = {}
     for name, scorer in _scorers().items():
         if only and name not in only:
             continue
-        second, cost[name] = _cached_scores(name, scorer, rows, cache)
+        second, _ = _cached_scores(name, scorer, rows, cache)
         configs[name] = (second, 1.0)
         configs[f"{name}+fused"] = (second, ALPHA)
     per_query: dict[str, list[float]] = {}
