@@ -95,8 +95,7 @@ def _request(**fields: object) -> retrieval_pb2.RetrieveRequest:
     return retrieval_pb2.RetrieveRequest(
         principal=common_pb2.Principal(tenant="acme"),
         query="travel policy hotel limits",
-        fusion=retrieval_pb2.FUSION_METHOD_RRF,
-        **fields,
+        **{"fusion": retrieval_pb2.FUSION_METHOD_RRF, **fields},
     )
 
 
@@ -155,6 +154,32 @@ def test_candidates_are_reordered_by_the_reranker_and_keep_their_fused_scores(tm
         assert plain.rerank == retrieval_pb2.RERANK_OUTCOME_UNSPECIFIED
         assert [p.chunk_id for p in plain.passages] == [p.chunk_id for p in fused.passages[:3]]
         assert len(reranker.calls) == 1
+        await index.close()
+
+    asyncio.run(scenario())
+
+
+def test_every_top_k_is_the_head_of_one_fused_order_for_every_fusion(tmp_path) -> None:
+    # All twelve chunks tie on BM25 (ranks the engine's own) and many fused scores tie
+    # exactly: the order a search keeps must still not depend on its top_k or on the call,
+    # or the second stage re-scores other candidates than the fused list a user sees.
+    servicer, index = _servicer(tmp_path / "shard", reranker=None, plan=RerankPlan())
+
+    async def scenario() -> None:
+        await index.ensure_ready()
+        await index.apply(_event())
+        # RRF and DBSF fused by the engine; weighted DBSF (the server's default) fused here.
+        for fusion in (
+            {"fusion": retrieval_pb2.FUSION_METHOD_RRF},
+            {"fusion": retrieval_pb2.FUSION_METHOD_DBSF},
+            {"fusion": retrieval_pb2.FUSION_METHOD_DBSF, "dense_weight": 0.6},
+        ):
+            full = await servicer.Retrieve(_request(top_k=12, **fusion), None)
+            order = [(p.chunk_id, p.score) for p in full.passages]
+            assert len(order) == 12
+            for top_k in (1, 2, 3, 5, 8, 10, 11, 12, 10, 3):
+                head = await servicer.Retrieve(_request(top_k=top_k, **fusion), None)
+                assert [(p.chunk_id, p.score) for p in head.passages] == order[:top_k], fusion
         await index.close()
 
     asyncio.run(scenario())

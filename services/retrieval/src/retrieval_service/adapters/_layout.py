@@ -17,9 +17,10 @@ from retrieval_service.core.filters import (
     typed_metadata,
 )
 from retrieval_service.core.fusion import RRF_K
+from retrieval_service.core.query import MAX_TOP_K
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from contracts import DocumentEmbedded
     from contracts.events import EmbeddedChunk
@@ -34,6 +35,27 @@ PUBLIC_GROUP = "*"
 QDRANT_RRF_K = RRF_K + 1
 # Candidates per side before fusion: RRF needs more than top_k to reorder.
 CANDIDATE_FACTOR = 4
+
+
+def candidate_pool(top_k: int) -> int:
+    """Candidates per side before fusion: the same for every top_k up to MAX_TOP_K.
+
+    RRF ranks and DBSF's normalisation are taken over this pool, so a pool that grew with
+    top_k gave a top_k=10 search another order than the first 10 of a top_k=50 one (and the
+    second stage re-scored other candidates than the fused list a user sees).
+    """
+    return max(top_k, MAX_TOP_K) * CANDIDATE_FACTOR
+
+
+def fused_order(points: Sequence[Any], top_k: int) -> list[Any]:
+    """The first top_k of fused points by descending score, equal scores by point id.
+
+    The engine returns equal fused scores (RRF of swapped ranks, exact BM25 ties) in an
+    order that changes from call to call; ask it for the whole pool and cut here instead.
+    """
+    return sorted(points, key=lambda p: (-p.score, str(p.id)))[:top_k]
+
+
 #: Typed forms of metadata values (core.filters): {key: number} and {key: UTC instant text}.
 METADATA_NUMBER = "metadata_number"
 METADATA_DATE = "metadata_date"

@@ -32,15 +32,16 @@ import qdrant_edge as qe
 
 from contracts import IndexStatus, Operation, chunk_id
 from retrieval_service.adapters._layout import (
-    CANDIDATE_FACTOR,
     DENSE,
     LOOKUP_FACTOR,
     PUBLIC_GROUP,
     QDRANT_RRF_K,
     SPARSE,
+    candidate_pool,
     chunk_payload,
     facet_fields,
     filter_key,
+    fused_order,
     indexed,
     lexical_text,
     passage_hit,
@@ -357,7 +358,7 @@ class EdgeChunkIndex:
                 with_payload=True,
             )
         else:
-            candidates = query.top_k * CANDIDATE_FACTOR
+            candidates = candidate_pool(query.top_k)
             dense_side = qe.Query.Nearest(dense, using=DENSE)
             weights = side_weights(query.dense_weight)
             if query.fusion is Fusion.DBSF and weights is not None:
@@ -369,7 +370,6 @@ class EdgeChunkIndex:
                             filter=where,
                             params=params,
                             limit=candidates,
-                            with_payload=True,
                         )
                     )
                     for side, params in ((dense_side, EXACT), (_sparse_query(sparse), None))
@@ -381,7 +381,7 @@ class EdgeChunkIndex:
                     limit=query.top_k,
                     weights=weights,
                 )
-                return [passage_hit(p.id, score, p.payload) for p, score in fused]
+                return _with_payloads(shard, [(p.id, score) for p, score in fused])
             request = qe.QueryRequest(
                 prefetches=[
                     qe.Prefetch(query=dense_side, filter=where, params=EXACT, limit=candidates),
@@ -394,10 +394,23 @@ class EdgeChunkIndex:
                     if query.fusion is Fusion.DBSF
                     else qe.Fusion.Rrf(k=QDRANT_RRF_K, weights=list(weights) if weights else None)
                 ),
-                limit=query.top_k,
-                with_payload=True,
+                # The whole pool, then the top_k here: equal fused scores come back from
+                # the engine in a changing order, which would change the cut.
+                limit=candidates,
             )
+            ranked = fused_order(shard.query(request), query.top_k)
+            return _with_payloads(shard, [(p.id, p.score) for p in ranked])
         return [passage_hit(p.id, p.score, p.payload) for p in shard.query(request)]
+
+
+def _with_payloads(shard: qe.EdgeShard, scored: list[tuple[Any, float]]) -> list[PassageHit]:
+    """Hits for fused (id, score) pairs, in that order: payloads read for these points only,
+    not for the whole candidate pool."""
+    if not scored:
+        return []
+    found = shard.retrieve([i for i, _ in scored], with_payload=True, with_vector=False)
+    payloads = {str(r.id): r.payload for r in found}
+    return [passage_hit(i, score, payloads.get(str(i))) for i, score in scored]
 
 
 def _sparse_query(sparse: SparseVector) -> qe.Query:

@@ -8,21 +8,22 @@ set; without one it embeds Qdrant's engine (`edge_index`). qdrant-client's local
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qdrant_client import AsyncQdrantClient, models
 
 from contracts import IndexStatus, Operation, chunk_id
 from retrieval_service.adapters._layout import (
-    CANDIDATE_FACTOR,
     DENSE,
     LOOKUP_FACTOR,
     PUBLIC_GROUP,
     QDRANT_RRF_K,
     SPARSE,
+    candidate_pool,
     chunk_payload,
     facet_fields,
     filter_key,
+    fused_order,
     indexed,
     lexical_text,
     passage_hit,
@@ -152,7 +153,7 @@ class QdrantChunkIndex:
         where: models.Filter,
     ) -> list[PassageHit]:
         """Both sides' candidates, fused by RRF or DBSF (weighted DBSF: here)."""
-        candidates = query.top_k * CANDIDATE_FACTOR
+        candidates = candidate_pool(query.top_k)
         sides = [
             models.Prefetch(query=dense, using=DENSE, filter=where, limit=candidates),
             models.Prefetch(query=sparse_query, using=SPARSE, filter=where, limit=candidates),
@@ -168,7 +169,6 @@ class QdrantChunkIndex:
                         using=side.using,
                         filter=where,
                         limit=candidates,
-                        with_payload=True,
                     )
                     for side in sides
                 ],
@@ -180,7 +180,7 @@ class QdrantChunkIndex:
                 limit=query.top_k,
                 weights=weights,
             )
-            return [passage_hit(p.id, score, p.payload) for p, score in fused]
+            return await self._with_payloads([(p.id, score) for p, score in fused])
         fusion: models.Query = (
             models.FusionQuery(fusion=models.Fusion.DBSF)
             if query.fusion is Fusion.DBSF
@@ -194,10 +194,22 @@ class QdrantChunkIndex:
             # Both prefetches are filtered already; filtering the fused list again
             # would only repeat the work.
             query=fusion,
-            limit=query.top_k,
-            with_payload=True,
+            # The whole pool, then the top_k here: equal fused scores come back from the
+            # engine in a changing order, which would change the cut.
+            limit=candidates,
         )
-        return [passage_hit(point.id, point.score, point.payload) for point in response.points]
+        ranked = fused_order(response.points, query.top_k)
+        return await self._with_payloads([(p.id, p.score) for p in ranked])
+
+    async def _with_payloads(self, scored: list[tuple[Any, float]]) -> list[PassageHit]:
+        """Hits for fused (id, score) pairs, in that order: payloads of these points only."""
+        if not scored:
+            return []
+        found = await self._client.retrieve(
+            self._collection, ids=[i for i, _ in scored], with_payload=True
+        )
+        payloads = {str(r.id): r.payload for r in found}
+        return [passage_hit(i, score, payloads.get(str(i))) for i, score in scored]
 
     async def facets(self, query: SearchQuery) -> list[FacetCounts]:
         """Values of the query's facet fields, counted by Qdrant under the search filter."""
