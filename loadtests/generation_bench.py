@@ -31,8 +31,13 @@ from types import ModuleType
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "services" / "generation" / "engine" / "build_engine.py"
 READY_TIMEOUT_S = 120.0
+MODEL_TITLE = {
+    "smollm2": "SmolLM2-135M-Instruct Q4_1",
+    "qwen2.5-coder-0.5b": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+}
+MAKE_TARGET = {"qwen2.5-coder-0.5b": "make models-qwen"}
 BASELINE = "llama.cpp in-process (xllamacpp) — baseline"
-TRITON = "Triton, gRPC stream"
+TRITON = "Triton gRPC stream"
 PARAGRAPH = (
     "The harbour town wakes before dawn. Fishing boats slip past the breakwater while the bakery "
     "on the quay lights its ovens, and the first ferry of the day waits for the tide to turn."
@@ -244,11 +249,13 @@ def markdown(rows: dict[str, list[Run]], args: argparse.Namespace, load: dict) -
         [
             "# Generation benchmark (one run)",
             "",
-            f"Reproduce: `{command}` (after `make models`). Machine: {os.cpu_count()} vCPUs, "
+            f"Reproduce: `{command}` (after `{MAKE_TARGET.get(args.model, 'make models')}`). "
+            "Machine: {os.cpu_count()} vCPUs, "
             f"{platform.machine()}, no GPU. Load before: loadavg {load['loadavg']}, "
             f"{load['busy_before']:.2f} cores busy with other work over 3 s (idle = 0).",
             "",
-            f"SmolLM2-135M-Instruct Q4_1, n_ctx {load['n_ctx']}, decode threads "
+            f"{MODEL_TITLE.get(args.model, args.model)} (Triton model {args.triton_model}), "
+            f"n_ctx {load['n_ctx']}, decode threads "
             f"{load['n_threads']}, prompt threads {load['n_threads_batch']}, greedy, "
             f"max_tokens {args.max_tokens}, {args.runs} runs each (p50).",
             "",
