@@ -30,6 +30,13 @@ from platform_triton.model_build import (
     write_stamp,
 )
 
+# model.py imports scoring_backend from beside itself (Triton puts the version directory on
+# sys.path, and the build copies the module there); outside Triton it comes from this folder.
+ENGINE_DIR = Path(__file__).resolve().parent
+if str(ENGINE_DIR) not in sys.path:
+    sys.path.append(str(ENGINE_DIR))
+import scoring_backend  # noqa: E402 - needs the folder on sys.path first
+
 MODEL_NAME = "text_maxsim"
 SOURCE_MODEL = "text_embedding"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "model_repository" / MODEL_NAME
@@ -63,6 +70,7 @@ def inputs_digest(source: Path) -> str:
     named += [(f"source/{name}", source / name) for name in COPIED]
     named += [(f"template/{p.relative_to(TEMPLATE_DIR)}", p) for p in files_under(TEMPLATE_DIR)]
     named.append(("build_maxsim.py", Path(__file__).resolve()))
+    named.append(("scoring_backend.py", Path(scoring_backend.__file__).resolve()))
     named.append(("model_build.py", Path(model_build.__file__).resolve()))
     for name, path in named:
         digest.update(name.encode() + b"\0")
@@ -98,6 +106,7 @@ def build(cache_dir: Path, *, force: bool = False) -> Path:
 
     def write(target: Path, digest: str) -> None:
         copy_template(TEMPLATE_DIR, target)
+        scoring_backend.install(target / "1")
         for name in COPIED:
             shutil.copy2(source / name, target / "1" / name)
         scores = verify(target / "1")
@@ -106,7 +115,7 @@ def build(cache_dir: Path, *, force: bool = False) -> Path:
     model = ModelBuild(
         name=MODEL_NAME,
         template_dir=TEMPLATE_DIR,
-        outputs=tuple(f"1/{name}" for name in COPIED),
+        outputs=(*(f"1/{name}" for name in COPIED), "1/scoring_backend.py"),
         write=write,
     )
     return build_model(cache_dir, model, digest, force=force)

@@ -35,6 +35,13 @@ from platform_triton.model_build import (
     write_stamp,
 )
 
+# model.py imports scoring_backend from beside itself (Triton puts the version directory on
+# sys.path, and the build copies the module there); outside Triton it comes from this folder.
+ENGINE_DIR = Path(__file__).resolve().parent
+if str(ENGINE_DIR) not in sys.path:
+    sys.path.append(str(ENGINE_DIR))
+import scoring_backend  # noqa: E402 - needs the folder on sys.path first
+
 # Everything comes from the model directory; nothing may reach a hub at build time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -133,6 +140,7 @@ def inputs_digest(source: Path, options: dict[str, Any]) -> str:
         digest.update(f"model/{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     named = [(f"template/{p.relative_to(TEMPLATE_DIR)}", p) for p in files_under(TEMPLATE_DIR)]
     named.append(("build_reranker.py", Path(__file__).resolve()))
+    named.append(("scoring_backend.py", Path(scoring_backend.__file__).resolve()))
     named.append(("model_build.py", Path(model_build.__file__).resolve()))
     for name, path in named:
         digest.update(name.encode() + b"\0" + path.read_bytes())
@@ -253,6 +261,7 @@ def build_model_dir(
 
     version_dir = target / "1"
     copy_template(TEMPLATE_DIR, target)
+    scoring_backend.install(version_dir)
     started = time.monotonic()
     fp32_path = work / "model.onnx"
     export_onnx(source, list(settings["inputs"]), fp32_path)
@@ -304,7 +313,7 @@ def build(
     model = ModelBuild(
         name=name,
         template_dir=TEMPLATE_DIR,
-        outputs=("1/model.onnx", "1/tokenizer.json", "1/engine.json"),
+        outputs=("1/model.onnx", "1/tokenizer.json", "1/engine.json", "1/scoring_backend.py"),
         write=write,
     )
     return build_model(cache_dir, model, digest, force=force)

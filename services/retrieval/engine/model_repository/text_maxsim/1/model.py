@@ -11,35 +11,19 @@ mean of those maxima over the query's tokens, in [-1, 1]. [CLS] and [SEP] take n
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+from scoring_backend import (
+    DEFAULT_RUN_BATCH,
+    ENGINE_CONFIG,
+    ScorerModel,
+    length_runs,
+    onnx_session,
+    padded_feeds,
+)
 from tokenizers import Encoding, Tokenizer
-
-ENGINE_CONFIG = "engine.json"
-QUERY_INPUT = "QUERY"
-PASSAGES_INPUT = "PASSAGES"
-OUTPUT_NAME = "SCORES"
-DEFAULT_RUN_BATCH = 16
-PAD_RATIO = 1.1
-PAD_TOKENS = 4
-
-
-def _available_cpus() -> int:
-    """Count the CPUs this process may use (honours affinity pinning, unlike os.cpu_count)."""
-    return max(1, len(os.sched_getaffinity(0)))
-
-
-def _decode(value: object) -> str:
-    """Turn one string element into str; invalid UTF-8 becomes U+FFFD rather than an error."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        return value
-    raise ValueError(f"string elements must be bytes, got {type(value).__name__}")
 
 
 class MaxSimScorer:
@@ -56,13 +40,8 @@ class MaxSimScorer:
         # The embedding engine's window: a passage is read as far as it was embedded.
         self._tokenizer.enable_truncation(max_length=int(engine["max_seq_length"]))
         self._tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads or _available_cpus()
-        options.inter_op_num_threads = 1
-        # Spinning idle workers would burn the cores Triton's frontend and stub IPC need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(version_dir / engine["onnx"]), options, providers=["CPUExecutionProvider"]
+        self._session = onnx_session(
+            version_dir / engine["onnx"], intra_op_threads=intra_op_threads
         )
         self._feeds = {i.name for i in self._session.get_inputs()}
 
@@ -76,39 +55,16 @@ class MaxSimScorer:
         if not len(query_tokens):
             return out  # an empty query matches nothing: every passage scores 0
         rest = encodings[1:]
-        for rows in self._runs([len(e.ids) for e in rest]):
+        for rows in length_runs([len(e.ids) for e in rest], self._run_batch):
             for row, tokens in zip(rows, self._token_vectors([rest[i] for i in rows]), strict=True):
                 if len(tokens):
                     out[row] = (query_tokens @ tokens.T).max(axis=1).mean()
         return out
 
-    def _runs(self, lengths: list[int]) -> Iterator[list[int]]:
-        """Group passage indices into onnxruntime runs of similar token count."""
-        run: list[int] = []
-        for i in sorted(range(len(lengths)), key=lengths.__getitem__):
-            too_long = run and lengths[i] > lengths[run[0]] * PAD_RATIO + PAD_TOKENS
-            if run and (len(run) >= self._run_batch or too_long):
-                yield run
-                run = []
-            run.append(i)
-        if run:
-            yield run
-
     def _token_vectors(self, encodings: list[Encoding]) -> list[np.ndarray]:
         """Pad one run to its longest text, run the encoder; unit vectors of the real tokens
         of each text, [CLS] and [SEP] (its first and last) left out."""
-        width = max(len(e.ids) for e in encodings)
-        shape = (len(encodings), width)
-        feeds = {
-            "input_ids": np.full(shape, self._pad_id, dtype=np.int64),
-            "attention_mask": np.zeros(shape, dtype=np.int64),
-            "token_type_ids": np.zeros(shape, dtype=np.int64),
-        }
-        for row, enc in enumerate(encodings):
-            n = len(enc.ids)
-            feeds["input_ids"][row, :n] = enc.ids
-            feeds["attention_mask"][row, :n] = enc.attention_mask
-            feeds["token_type_ids"][row, :n] = enc.type_ids
+        feeds = padded_feeds(encodings, self._pad_id)
         (hidden,) = self._session.run(
             ["last_hidden_state"], {k: v for k, v in feeds.items() if k in self._feeds}
         )
@@ -120,59 +76,7 @@ class MaxSimScorer:
         return vectors
 
 
-class TritonPythonModel:
+class TritonPythonModel(ScorerModel):
     """Triton entry point: each request is one query with its passages."""
 
-    def initialize(self, args: dict[str, str]) -> None:
-        """Load the scorer from this model version's directory."""
-        parameters = json.loads(args["model_config"]).get("parameters", {})
-
-        def parameter(key: str, default: int) -> int:
-            """Read an integer parameter from config.pbtxt."""
-            return int(parameters.get(key, {}).get("string_value") or default)
-
-        version_dir = Path(args["model_repository"]) / args["model_version"]
-        self._scorer = MaxSimScorer(
-            version_dir,
-            intra_op_threads=parameter("intra_op_num_threads", 0),
-            run_batch=parameter("run_batch", DEFAULT_RUN_BATCH),
-        )
-
-    def execute(self, requests: list) -> list:
-        """Score every request on its own; a bad request gets its own error only."""
-        # Imported here, not at the top, so tests can load MaxSimScorer outside Triton.
-        import triton_python_backend_utils as pb_utils
-
-        responses = []
-        for request in requests:
-            try:
-                query, passages = self._read(request, pb_utils)
-            except ValueError as exc:
-                error = pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
-                responses.append(pb_utils.InferenceResponse(error=error))
-                continue
-            try:
-                scores = self._scorer.score(query, passages)
-            except Exception as exc:  # noqa: BLE001 - report to the caller, keep the instance
-                error = pb_utils.TritonError(
-                    f"scoring failed: {exc}", pb_utils.TritonError.INTERNAL
-                )
-                responses.append(pb_utils.InferenceResponse(error=error))
-                continue
-            responses.append(
-                pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor(OUTPUT_NAME, scores)])
-            )
-        return responses
-
-    @staticmethod
-    def _read(request: object, pb_utils: object) -> tuple[str, list[str]]:
-        """Decode QUERY (exactly one string) and PASSAGES, or say why they are unusable."""
-        tensors = {}
-        for name in (QUERY_INPUT, PASSAGES_INPUT):
-            tensor = pb_utils.get_input_tensor_by_name(request, name)  # type: ignore[attr-defined]
-            if tensor is None:
-                raise ValueError(f"missing input {name}")
-            tensors[name] = [_decode(v) for v in tensor.as_numpy().reshape(-1)]
-        if len(tensors[QUERY_INPUT]) != 1:
-            raise ValueError(f"{QUERY_INPUT} takes exactly one string")
-        return tensors[QUERY_INPUT][0], tensors[PASSAGES_INPUT]
+    scorer_type = MaxSimScorer
