@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import signal
 import time
 import uuid
@@ -200,11 +199,9 @@ def test_a_job_of_200_questions_resumes_after_a_sigkill_without_redoing_finished
     assert totals.prompt_tokens == sum(r.usage.prompt_tokens for r in unique.values()) > 0
     assert totals.completion_tokens == sum(r.usage.completion_tokens for r in unique.values())
     assert totals.cost_usd == pytest.approx(sum(r.usage.cost_usd for r in unique.values()))
-    # The runner said so too: skipped finished items on restart.
-    assert re.search(
-        rf'"batch_items_skipped".*"{job_id}"|"{job_id}".*"batch_items_skipped"',
-        read_log("generation"),
-    )
+    # No batch_items_skipped log is asserted: whether the restart replays a fetch holding
+    # finished items depends on when offsets were last committed before the kill. That
+    # finished items are never answered again is asserted above, from the answers per item.
 
 
 def test_bad_jobs_are_dead_lettered_with_a_reason_and_the_jobs_behind_them_run(
